@@ -1,0 +1,28 @@
+/** Server settings from the environment, checked once at start. */
+export interface ServerConfig {
+  databaseUrl: string | undefined;
+  port: number;
+  concurrency: number | undefined;
+  schema: string | undefined;
+  dataDir: string;
+  shutdownGracePeriodMs: number | undefined;
+}
+
+function intFromEnv(name: string, min: number): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(): ServerConfig {
+  return {
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    port: intFromEnv('PORT', 0) ?? 3000,
+    concurrency: intFromEnv('JOBS_CONCURRENCY', 1),
+    schema: process.env.JOBS_SCHEMA || undefined,
+    dataDir: process.env.JOBS_DATA_DIR || '.data/postgres',
+    shutdownGracePeriodMs: intFromEnv('JOBS_SHUTDOWN_GRACE_MS', 0),
+  };
+}

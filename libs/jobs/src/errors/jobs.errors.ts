@@ -1,0 +1,77 @@
+/** Base class of every error the module throws on purpose. */
+export class JobsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown by a handler to fail the job at once, skipping the remaining retries. */
+export class PermanentJobError extends JobsError {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** An option or argument is not valid; `field` names it. */
+export class InvalidJobOptionsError extends JobsError {
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`Invalid ${field}: ${reason}`);
+  }
+}
+
+export class UnknownJobTypeError extends JobsError {
+  constructor(readonly type: string) {
+    super(`No handler is registered for job type "${type}"`);
+  }
+}
+
+export class PayloadTooLargeError extends JobsError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`Payload is ${size} bytes; the limit is ${limit} bytes`);
+  }
+}
+
+export class DuplicateJobHandlerError extends JobsError {
+  constructor(type: string, first: string, second: string) {
+    super(`Job type "${type}" is handled by both ${first} and ${second}; a type has exactly one handler`);
+  }
+}
+
+export class InvalidJobHandlerError extends JobsError {}
+
+export class JobNotFoundError extends JobsError {
+  constructor(readonly id: string) {
+    super(`Job ${id} does not exist`);
+  }
+}
+
+/** The requested transition is not allowed from the job's current state. */
+export class JobStateError extends JobsError {
+  constructor(
+    readonly id: string,
+    readonly state: string,
+    action: string,
+  ) {
+    super(`Job ${id} is ${state}; it cannot be ${action}`);
+  }
+}
+
+/** The database schema is missing or older than this version of the module expects. */
+export class JobsSchemaError extends JobsError {}
+
+/** Used as the abort reason when a job runs past its timeout. */
+export class JobTimeoutError extends JobsError {
+  constructor(readonly timeoutMs: number) {
+    super(`Job timed out after ${timeoutMs} ms`);
+  }
+}

@@ -1,0 +1,12 @@
+export * from './decorators';
+export * from './errors';
+export * from './interfaces';
+export { DEFAULTS, JOB_STATES, TERMINAL_STATES } from './jobs.constants';
+export { JobsModule } from './jobs.module';
+export { JOBS_MODULE_OPTIONS, type JobsModuleExtras } from './jobs.module-definition';
+export { JobsRunner } from './jobs.runner';
+export { JobsService } from './jobs.service';
+export { createJobsMigrations, JOBS_MIGRATIONS, LATEST_SCHEMA_VERSION } from './storage/migrations';
+export { runMigrations, schemaVersion } from './storage/migrator';
+export { backoffDelay } from './worker/backoff';
+export * from './api';

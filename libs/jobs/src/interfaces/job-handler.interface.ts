@@ -1,0 +1,27 @@
+import type { Job, JobContext } from './job.interface';
+
+/** Exponential backoff with full jitter: the retry after failed attempt n waits a random time in
+ * [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. */
+export interface BackoffOptions {
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface JobHandlerOptions {
+  /** Queue this type's jobs go to by default. */
+  queue?: string;
+  /** Starts allowed before a job of this type is dead-lettered. */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Time after which `ctx.signal` is aborted and the attempt counts as failed. */
+  timeoutMs?: number;
+}
+
+export interface JobHandlerMetadata extends JobHandlerOptions {
+  type: string;
+}
+
+/** A class decorated with `@JobHandler(type)` implements this. */
+export interface JobHandlerInstance<T = unknown> {
+  handle(job: Job<T>, ctx: JobContext): unknown;
+}

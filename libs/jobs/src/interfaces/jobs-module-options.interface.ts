@@ -1,0 +1,41 @@
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import type { BackoffOptions } from './job-handler.interface';
+
+/** Per-queue settings. */
+export interface QueueOptions {
+  /** Handlers of this queue running at once on this node. */
+  concurrency?: number;
+}
+
+/** Connection the module opens and owns when it should not use the host's DataSource. */
+export type JobsConnectionOptions = Omit<PostgresConnectionOptions, 'type' | 'entities' | 'migrations'>;
+
+export interface JobsModuleOptions {
+  /** Open an own connection with these options instead of using the host's DataSource; the module
+   * then destroys it at shutdown. */
+  connection?: JobsConnectionOptions;
+  /** PostgreSQL schema of the module's tables (default `jobs`). */
+  schema?: string;
+  /** Run pending migrations at start-up, under an advisory lock (default `false`: a missing or old
+   * schema is a start-up error that says what to run). */
+  migrationsRun?: boolean;
+  /** Run workers on this node (default `true`). A producer-only node sets `false`. */
+  workers?: boolean;
+  /** Default handlers running at once per queue (default 10). */
+  concurrency?: number;
+  queues?: Record<string, QueueOptions>;
+  /** Polling fallback when no notification arrives (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Lease of a running job, renewed while it runs (default 30 s). */
+  leaseMs?: number;
+  /** Time running jobs get to finish at shutdown before they are handed back (default 10 s). */
+  shutdownGracePeriodMs?: number;
+  /** Defaults for handlers that do not set their own. */
+  defaultMaxAttempts?: number;
+  defaultTimeoutMs?: number;
+  defaultBackoff?: BackoffOptions;
+  /** Largest payload accepted, as UTF-8 JSON bytes (default 1 MiB). */
+  maxPayloadBytes?: number;
+  /** Accept jobs whose type has no handler on this node (producer-only nodes; default `false`). */
+  allowUnknownTypes?: boolean;
+}

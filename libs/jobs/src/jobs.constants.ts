@@ -1,0 +1,37 @@
+/** Metadata key written by `@JobHandler()` on a handler class. */
+export const JOB_HANDLER_METADATA = 'jobs:handler_metadata';
+
+/** Injection token of the resolved `JobsStore` (the storage layer). */
+export const JOBS_STORE = Symbol('JOBS_STORE');
+
+/** Injection token of the node's identity string (`host:pid:random`). */
+export const JOBS_WORKER_ID = Symbol('JOBS_WORKER_ID');
+
+/** Defaults, documented in the README's configuration table. */
+export const DEFAULTS = {
+  schema: 'jobs',
+  queue: 'default',
+  concurrency: 10,
+  pollIntervalMs: 1_000,
+  leaseMs: 30_000,
+  shutdownGracePeriodMs: 10_000,
+  maxAttempts: 5,
+  timeoutMs: 15 * 60_000,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60 * 60_000,
+  maxPayloadBytes: 1024 * 1024,
+  priority: 0,
+} as const;
+
+/** Bounds on user-supplied values, checked before anything is written. */
+export const LIMITS = {
+  minPriority: -32_768,
+  maxPriority: 32_767,
+  maxAttempts: 1_000,
+  maxTypeLength: 128,
+  maxQueueLength: 128,
+  maxEnqueueMany: 10_000,
+} as const;
+
+export const JOB_STATES = ['pending', 'scheduled', 'running', 'completed', 'failed', 'canceled'] as const;
+export const TERMINAL_STATES = ['completed', 'failed', 'canceled'] as const;

@@ -1,0 +1,202 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DEFAULTS, JOBS_STORE, JOBS_WORKER_ID } from './jobs.constants';
+import { JobsRegistry } from './jobs.registry';
+import { JOBS_RESOLVED_OPTIONS } from './jobs.providers';
+import type { FailedAttempt, JobsStore } from './storage/jobs.store';
+import type { ResolvedJobsOptions } from './utils/resolve-options';
+import { backoffDelay } from './worker/backoff';
+import { describeError } from './worker/describe-error';
+import { NotificationListener } from './worker/notification-listener';
+import { QueueWorker, type OutcomeSink, type RunningJob } from './worker/queue-worker';
+import { WriteBatcher } from './worker/write-batcher';
+
+/**
+ * The node's worker runtime, tied to the Nest lifecycle: queue workers start in
+ * `onApplicationBootstrap`; `beforeApplicationShutdown` stops claiming, lets running jobs finish
+ * within the grace period and hands the rest back; `onApplicationShutdown` closes connections.
+ */
+@Injectable()
+export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown, OutcomeSink {
+  private readonly logger = new Logger('Jobs');
+  private readonly workers = new Map<string, QueueWorker>();
+  private listener?: NotificationListener;
+  private maintenanceTimer?: NodeJS.Timeout;
+  private renewTimer?: NodeJS.Timeout;
+  private readonly completions: WriteBatcher<RunningJob>;
+  private readonly failures: WriteBatcher<FailedAttempt>;
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(JOBS_STORE) private readonly store: JobsStore,
+    @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
+    @Inject(JOBS_WORKER_ID) readonly workerId: string,
+    private readonly registry: JobsRegistry,
+  ) {
+    const warn = (what: string) => (err: unknown, n: number) =>
+      this.logger.warn(`Writing ${n} ${what} failed (${(err as Error).message}); retrying`);
+    this.completions = new WriteBatcher(async (batch) => {
+      await this.store.complete(
+        batch.map((e) => ({ id: e.job.id, attempt: e.job.attempts })),
+        this.workerId,
+      );
+    }, warn('completions'));
+    this.failures = new WriteBatcher(async (batch) => {
+      await this.store.fail(batch, this.workerId);
+    }, warn('failures'));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.workers) return;
+    const queues = new Set(Object.keys(this.options.queues));
+    for (const h of this.registry.all()) queues.add(h.metadata.queue ?? DEFAULTS.queue);
+    if (this.registry.all().length === 0) return;
+    for (const queue of queues) {
+      const concurrency = this.options.queues[queue]?.concurrency ?? this.options.concurrency;
+      const worker = new QueueWorker({
+        queue,
+        concurrency,
+        store: this.store,
+        registry: this.registry,
+        options: this.options,
+        workerId: this.workerId,
+        sink: this,
+        logger: this.logger,
+      });
+      this.workers.set(queue, worker);
+    }
+    const sql = this.store.sql;
+    this.listener = new NotificationListener(
+      this.store.pool,
+      [sql.wakeChannel, sql.cancelChannel],
+      {
+        onNotify: (channel, payload) => {
+          if (channel === sql.wakeChannel) this.wake(payload);
+          else this.cancelLocal(payload);
+        },
+        onConnected: () => this.wakeAll(),
+      },
+      this.logger,
+    );
+    await this.listener.start();
+    for (const worker of this.workers.values()) worker.start();
+    this.maintenanceTimer = setInterval(() => void this.maintain(), this.options.pollIntervalMs);
+    this.maintenanceTimer.unref();
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.options.leaseMs / 3)));
+    this.renewTimer.unref();
+    this.logger.log(`Worker ${this.workerId} running queues ${[...queues].map((q) => `${q}(${this.workers.get(q)?.['deps'].concurrency})`).join(', ')}`);
+  }
+
+  /** Look for work in `queue` now (in-process enqueue, or a notification). */
+  wake(queue: string): void {
+    this.workers.get(queue)?.wake();
+  }
+
+  wakeAll(): void {
+    for (const worker of this.workers.values()) worker.wake();
+  }
+
+  /** Running jobs on this node, by queue (for tests and the dashboard). */
+  runningCount(queue?: string): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (!queue || w.queue === queue) n += w.running.size;
+    return n;
+  }
+
+  completed(entry: RunningJob): void {
+    this.completions.push(entry);
+  }
+
+  failed(entry: RunningJob, thrown: unknown, outcome: 'failed' | 'timed_out'): void {
+    const { job } = entry;
+    const described = describeError(thrown);
+    const handler = this.registry.get(job.type)?.metadata;
+    const dead = described.permanent || job.attempts >= job.maxAttempts;
+    const delayMs = dead
+      ? null
+      : backoffDelay(
+          job.attempts,
+          handler?.backoff?.baseDelayMs ?? this.options.baseDelayMs,
+          handler?.backoff?.maxDelayMs ?? this.options.maxDelayMs,
+        );
+    this.failures.push({
+      id: job.id,
+      attempt: job.attempts,
+      delayMs,
+      outcome,
+      error: described.message,
+      stack: described.stack,
+      startedAt: entry.startedAt,
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.shuttingDown || this.workers.size === 0) return;
+    this.shuttingDown = true;
+    clearInterval(this.maintenanceTimer);
+    for (const worker of this.workers.values()) worker.stopFetching();
+    const deadline = Date.now() + this.options.shutdownGracePeriodMs;
+    const running = this.runningCount();
+    if (running > 0) this.logger.log(`Shutting down: waiting up to ${this.options.shutdownGracePeriodMs} ms for ${running} running jobs`);
+    await Promise.all([...this.workers.values()].map((w) => w.whenIdle(deadline)));
+    // Outcomes first, so a job that finished is recorded as finished, not handed back.
+    const flushDeadline = Date.now() + 5_000;
+    await Promise.all([this.completions.flush(flushDeadline), this.failures.flush(flushDeadline)]);
+    const handBack: Array<{ id: string; attempt: number }> = [];
+    for (const worker of this.workers.values()) {
+      for (const id of worker.ownedIds()) {
+        const entry = worker.settle(id, 'released', new Error('Worker shutting down: job handed back'));
+        if (entry) handBack.push({ id, attempt: entry.job.attempts });
+      }
+    }
+    if (handBack.length > 0) {
+      try {
+        const released = await this.store.release(handBack, this.workerId);
+        this.logger.log(`Handed back ${released.size} unfinished jobs`);
+      } catch (err) {
+        this.logger.error(`Handing back ${handBack.length} jobs failed (${(err as Error).message}); their leases will expire`);
+      }
+    }
+    clearInterval(this.renewTimer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.beforeApplicationShutdown();
+    await this.listener?.close();
+  }
+
+  private cancelLocal(id: string): void {
+    for (const worker of this.workers.values()) worker.settle(id, 'canceled', new Error('Job canceled'));
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const worker of this.workers.values()) {
+      const ids = worker.ownedIds();
+      if (ids.length === 0) continue;
+      try {
+        const kept = await this.store.renew(ids, this.workerId, this.options.leaseMs);
+        for (const id of ids) {
+          if (!kept.has(id)) worker.settle(id, 'lost', new Error('Job lease lost: another node or an operator took it over'));
+        }
+      } catch (err) {
+        this.logger.warn(`Renewing leases failed (${(err as Error).message})`);
+      }
+    }
+  }
+
+  private async maintain(): Promise<void> {
+    try {
+      const reclaimed = await this.store.reclaimExpired(1_000);
+      if (reclaimed.length > 0) this.logger.warn(`Took back ${reclaimed.length} jobs whose lease expired`);
+      await this.store.promoteDue(1_000);
+    } catch (err) {
+      this.logger.warn(`Maintenance failed (${(err as Error).message})`);
+    }
+  }
+}

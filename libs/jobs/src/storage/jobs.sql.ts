@@ -1,0 +1,176 @@
+import { JOB_COLUMNS } from './job-row';
+import { cancelChannel, quoteSchema, wakeChannel } from './schema-name';
+
+/**
+ * Every statement the engine runs, one per operation, parameterised. The hot-path ones carry a
+ * name, so `pg` prepares them once per connection (the schema is part of the name, because a
+ * process may serve several schemas). Only the validated schema name is spliced into the text.
+ */
+export function createJobsSql(schema: string) {
+  const s = quoteSchema(schema);
+  const t = `${s}.jobs`;
+  const wake = wakeChannel(schema);
+  const runAt = `COALESCE($6::timestamptz, now() + COALESCE($7::bigint, 0) * interval '1 millisecond')`;
+  return {
+    wakeChannel: wake,
+    cancelChannel: cancelChannel(schema),
+
+    /** One job; announces its queue when it is ready now. $1 queue … $7 delay ms. */
+    insertOne: {
+      name: `${schema}.insert_one`,
+      text: `WITH ins AS (
+          INSERT INTO ${t} (queue, type, payload, priority, max_attempts, run_at, state)
+          SELECT $1, $2, $3::jsonb, $4, $5, r.at, CASE WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END
+          FROM (SELECT ${runAt} AS at) r
+          RETURNING ${JOB_COLUMNS}
+        ), woke AS (SELECT pg_notify('${wake}', queue) FROM ins WHERE state = 'pending')
+        SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0`,
+    },
+
+    /** Many jobs in one statement; one notification per distinct ready queue. */
+    insertMany: {
+      name: `${schema}.insert_many`,
+      text: `WITH d AS (
+          SELECT q, ty, p, pr, ma, COALESCE(at, now() + COALESCE(dl, 0) * interval '1 millisecond') AS at, ord
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::bigint[])
+            WITH ORDINALITY AS u(q, ty, p, pr, ma, at, dl, ord)
+        ), ins AS (
+          INSERT INTO ${t} (queue, type, payload, priority, max_attempts, run_at, state)
+          SELECT q, ty, p::jsonb, pr, ma, at, CASE WHEN at > now() THEN 'scheduled' ELSE 'pending' END
+          FROM d ORDER BY ord
+          RETURNING ${JOB_COLUMNS}
+        ), woke AS (
+          SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM ins WHERE state = 'pending') q
+        )
+        SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0 ORDER BY id`,
+    },
+
+    /** Claim up to $3 ready jobs of queue $1 whose type is in $2, for worker $4 with a lease of $5 ms.
+     * Claiming starts the attempt. */
+    claim: {
+      name: `${schema}.claim`,
+      text: `WITH picked AS (
+          SELECT id FROM ${t}
+          WHERE state IN ('pending', 'scheduled') AND queue = $1 AND run_at <= now() AND type = ANY($2::text[])
+          ORDER BY priority DESC, run_at, id
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE ${t} j
+        SET state = 'running', attempts = j.attempts + 1, locked_by = $4,
+            locked_until = now() + $5::int * interval '1 millisecond', started_at = now(), updated_at = now()
+        FROM picked WHERE j.id = picked.id
+        RETURNING ${JOB_COLUMNS.split(', ')
+          .map((c) => `j.${c}`)
+          .join(', ')}`,
+    },
+
+    /** Complete a batch: $1 ids, $2 their attempt numbers, $3 the owner. Fenced: a job that is no
+     * longer running this attempt under this owner is left alone and not returned. */
+    complete: {
+      name: `${schema}.complete`,
+      text: `UPDATE ${t} j
+        SET state = 'completed', finished_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL
+        FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
+        WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = d.attempt
+        RETURNING j.id`,
+    },
+
+    /** Fail a batch: a null delay dead-letters the job (`failed`), a delay schedules a retry.
+     * Writes one history row per failed attempt. Fenced like `complete`. */
+    fail: {
+      name: `${schema}.fail`,
+      text: `WITH d AS (
+          SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+            AS d(id, attempt, delay_ms, outcome, error, stack, started_at)
+        ), u AS (
+          UPDATE ${t} j
+          SET state = CASE WHEN d.delay_ms IS NULL THEN 'failed' ELSE 'scheduled' END,
+              run_at = CASE WHEN d.delay_ms IS NULL THEN j.run_at ELSE now() + d.delay_ms * interval '1 millisecond' END,
+              finished_at = CASE WHEN d.delay_ms IS NULL THEN now() END,
+              last_error = d.error, locked_by = NULL, locked_until = NULL, updated_at = now()
+          FROM d
+          WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $8 AND j.attempts = d.attempt
+          RETURNING j.id, j.attempts, j.replays
+        )
+        INSERT INTO ${s}.job_attempts (job_id, replay, attempt, outcome, worker_id, started_at, error, stack)
+        SELECT u.id, u.replays, u.attempts, d.outcome, $8, d.started_at, d.error, d.stack
+        FROM u JOIN d ON d.id = u.id
+        RETURNING job_id AS id`,
+    },
+
+    /** Hand unfinished jobs back at shutdown: ready again at once, the attempt not counted. */
+    release: {
+      name: `${schema}.release`,
+      text: `WITH u AS (
+          UPDATE ${t} j
+          SET state = 'pending', attempts = j.attempts - 1, run_at = now(), started_at = NULL,
+              locked_by = NULL, locked_until = NULL, updated_at = now()
+          FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
+          WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = d.attempt
+          RETURNING j.id, j.queue
+        ), woke AS (SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u) q)
+        SELECT id FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
+    },
+
+    /** Extend the leases of the owner's running jobs; the ids not returned are no longer its own. */
+    renew: {
+      name: `${schema}.renew`,
+      text: `UPDATE ${t} SET locked_until = now() + $3::int * interval '1 millisecond'
+        WHERE id = ANY($1::bigint[]) AND state = 'running' AND locked_by = $2
+        RETURNING id`,
+    },
+
+    /** Take back up to $1 running jobs whose lease ended: retried if attempts remain, else dead.
+     * The lost attempt is recorded. */
+    reclaimExpired: {
+      name: `${schema}.reclaim_expired`,
+      text: `WITH lost AS (
+          SELECT id, locked_by, started_at FROM ${t}
+          WHERE state = 'running' AND locked_until < now()
+          ORDER BY locked_until LIMIT $1
+          FOR UPDATE SKIP LOCKED
+        ), u AS (
+          UPDATE ${t} j
+          SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
+              finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+              run_at = now(), last_error = 'Lease expired: worker ' || lost.locked_by || ' stopped renewing it',
+              locked_by = NULL, locked_until = NULL, updated_at = now()
+          FROM lost WHERE j.id = lost.id
+          RETURNING j.id, j.queue, j.attempts, j.replays, j.state, j.last_error
+        ), hist AS (
+          INSERT INTO ${s}.job_attempts (job_id, replay, attempt, outcome, worker_id, started_at, error)
+          SELECT u.id, u.replays, u.attempts, 'lost', lost.locked_by, lost.started_at, u.last_error
+          FROM u JOIN lost ON lost.id = u.id
+        ), woke AS (SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'pending') q)
+        SELECT id, state FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
+    },
+
+    /** Scheduled jobs whose time has come are shown as pending (claims take them either way). */
+    promoteDue: `UPDATE ${t} SET state = 'pending', updated_at = now()
+      WHERE id IN (SELECT id FROM ${t} WHERE state = 'scheduled' AND run_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+
+    /** The earliest run time among scheduled jobs of the given queues, to time the next fetch. */
+    nextRunAt: `SELECT min(run_at) AS at FROM ${t} WHERE state = 'scheduled' AND queue = ANY($1::text[])`,
+
+    getJob: `SELECT ${JOB_COLUMNS} FROM ${t} WHERE id = $1`,
+    lockJob: `SELECT ${JOB_COLUMNS} FROM ${t} WHERE id = $1 FOR UPDATE`,
+    getAttempts: `SELECT attempt, replay, outcome, worker_id, started_at, finished_at, error, stack
+      FROM ${s}.job_attempts WHERE job_id = $1 ORDER BY id`,
+
+    cancel: `UPDATE ${t}
+      SET state = 'canceled', finished_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL
+      WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+    cancelAttempt: `INSERT INTO ${s}.job_attempts (job_id, replay, attempt, outcome, worker_id, started_at, error)
+      VALUES ($1, $2, $3, 'canceled', $4, $5, 'Canceled while running')`,
+    notifyCancel: `SELECT pg_notify('${cancelChannel(schema)}', $1)`,
+
+    replay: `UPDATE ${t}
+      SET state = 'pending', attempts = 0, replays = replays + 1, run_at = now(), started_at = NULL,
+          finished_at = NULL, last_error = NULL, updated_at = now(), payload = COALESCE($2::jsonb, payload)
+      WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+    notifyWake: `SELECT pg_notify('${wake}', $1)`,
+  };
+}
+
+export type JobsSql = ReturnType<typeof createJobsSql>;

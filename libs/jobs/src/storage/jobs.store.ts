@@ -1,0 +1,198 @@
+import type { Pool, PoolClient } from 'pg';
+import type { AttemptOutcome, Job, JobWithAttempts } from '../interfaces';
+import { JobNotFoundError, JobStateError } from '../errors';
+import { createJobsSql, type JobsSql } from './jobs.sql';
+import { toAttempt, toJob, type AttemptRow, type JobRow } from './job-row';
+
+/** A job ready to insert, already validated. */
+export interface NewJobRow {
+  queue: string;
+  type: string;
+  payloadJson: string;
+  priority: number;
+  maxAttempts: number;
+  runAt: Date | null;
+  delayMs: number | null;
+}
+
+/** An attempt that ended in failure, as the worker reports it. `delayMs` null: dead-letter it. */
+export interface FailedAttempt {
+  id: string;
+  attempt: number;
+  delayMs: number | null;
+  outcome: AttemptOutcome;
+  error: string;
+  stack: string | null;
+  startedAt: Date;
+}
+
+/** Something `query()` can be called on: the pool, a client, or a TypeORM query runner's client. */
+export type Queryable = Pick<Pool, 'query'>;
+
+const ID = /^[1-9][0-9]{0,18}$/;
+
+/** Storage of jobs: every read and write of the engine goes through here, as one statement each. */
+export class JobsStore {
+  readonly sql: JobsSql;
+
+  constructor(
+    readonly pool: Pool,
+    readonly schema: string,
+  ) {
+    this.sql = createJobsSql(schema);
+  }
+
+  static isValidId(id: string): boolean {
+    return ID.test(id);
+  }
+
+  async insertOne(row: NewJobRow, db: Queryable = this.pool): Promise<Job> {
+    const res = await db.query<JobRow>({
+      ...this.sql.insertOne,
+      values: [row.queue, row.type, row.payloadJson, row.priority, row.maxAttempts, row.runAt, row.delayMs],
+    });
+    return toJob(res.rows[0]);
+  }
+
+  async insertMany(rows: NewJobRow[], db: Queryable = this.pool): Promise<Job[]> {
+    if (rows.length === 0) return [];
+    const res = await db.query<JobRow>({
+      ...this.sql.insertMany,
+      values: [
+        rows.map((r) => r.queue),
+        rows.map((r) => r.type),
+        rows.map((r) => r.payloadJson),
+        rows.map((r) => r.priority),
+        rows.map((r) => r.maxAttempts),
+        rows.map((r) => r.runAt),
+        rows.map((r) => r.delayMs),
+      ],
+    });
+    return res.rows.map((r) => toJob(r));
+  }
+
+  async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<Job[]> {
+    const res = await this.pool.query<JobRow>({ ...this.sql.claim, values: [queue, types, limit, workerId, leaseMs] });
+    return res.rows.map((r) => toJob(r)).sort((a, b) => b.priority - a.priority || +a.runAt - +b.runAt);
+  }
+
+  /** Returns the ids whose completion was accepted (the fence held). */
+  async complete(items: Array<{ id: string; attempt: number }>, workerId: string): Promise<Set<string>> {
+    const res = await this.pool.query<{ id: string }>({
+      ...this.sql.complete,
+      values: [items.map((i) => i.id), items.map((i) => i.attempt), workerId],
+    });
+    return new Set(res.rows.map((r) => r.id));
+  }
+
+  async fail(items: FailedAttempt[], workerId: string): Promise<Set<string>> {
+    const res = await this.pool.query<{ id: string }>({
+      ...this.sql.fail,
+      values: [
+        items.map((i) => i.id),
+        items.map((i) => i.attempt),
+        items.map((i) => i.delayMs),
+        items.map((i) => i.outcome),
+        items.map((i) => i.error),
+        items.map((i) => i.stack),
+        items.map((i) => i.startedAt),
+        workerId,
+      ],
+    });
+    return new Set(res.rows.map((r) => r.id));
+  }
+
+  async release(items: Array<{ id: string; attempt: number }>, workerId: string): Promise<Set<string>> {
+    const res = await this.pool.query<{ id: string }>({
+      ...this.sql.release,
+      values: [items.map((i) => i.id), items.map((i) => i.attempt), workerId],
+    });
+    return new Set(res.rows.map((r) => r.id));
+  }
+
+  async renew(ids: string[], workerId: string, leaseMs: number): Promise<Set<string>> {
+    const res = await this.pool.query<{ id: string }>({ ...this.sql.renew, values: [ids, workerId, leaseMs] });
+    return new Set(res.rows.map((r) => r.id));
+  }
+
+  async reclaimExpired(limit: number): Promise<Array<{ id: string; state: string }>> {
+    const res = await this.pool.query<{ id: string; state: string }>({ ...this.sql.reclaimExpired, values: [limit] });
+    return res.rows;
+  }
+
+  async promoteDue(limit: number): Promise<number> {
+    const res = await this.pool.query(this.sql.promoteDue, [limit]);
+    return res.rowCount ?? 0;
+  }
+
+  async nextRunAt(queues: string[]): Promise<Date | null> {
+    const res = await this.pool.query<{ at: Date | null }>(this.sql.nextRunAt, [queues]);
+    return res.rows[0].at;
+  }
+
+  async get(id: string): Promise<JobWithAttempts | null> {
+    if (!JobsStore.isValidId(id)) return null;
+    const res = await this.pool.query<JobRow>(this.sql.getJob, [id]);
+    if (res.rows.length === 0) return null;
+    const attempts = await this.pool.query<AttemptRow>(this.sql.getAttempts, [id]);
+    return { ...toJob(res.rows[0]), attemptHistory: attempts.rows.map(toAttempt) };
+  }
+
+  /** Cancels a job that has not finished. A running job's node is told to abort its handler;
+   * whatever that handler returns afterwards is refused by the fence. */
+  async cancel(id: string): Promise<Job> {
+    return this.transaction(async (client) => {
+      const current = await this.lock(client, id);
+      if (current.state === 'completed' || current.state === 'failed' || current.state === 'canceled') {
+        throw new JobStateError(id, current.state, 'canceled');
+      }
+      const res = await client.query<JobRow>(this.sql.cancel, [id]);
+      if (current.state === 'running') {
+        await client.query(this.sql.cancelAttempt, [
+          id,
+          current.replays,
+          current.attempts,
+          current.locked_by,
+          current.started_at,
+        ]);
+        await client.query(this.sql.notifyCancel, [id]);
+      }
+      return toJob(res.rows[0]);
+    });
+  }
+
+  /** Starts a `failed` or `canceled` job afresh as `pending`, optionally with a new payload. */
+  async replay(id: string, payloadJson: string | null): Promise<Job> {
+    return this.transaction(async (client) => {
+      const current = await this.lock(client, id);
+      if (current.state !== 'failed' && current.state !== 'canceled') {
+        throw new JobStateError(id, current.state, 'replayed (only failed or canceled jobs can be)');
+      }
+      const res = await client.query<JobRow>(this.sql.replay, [id, payloadJson]);
+      await client.query(this.sql.notifyWake, [current.queue]);
+      return toJob(res.rows[0]);
+    });
+  }
+
+  private async lock(client: PoolClient, id: string): Promise<JobRow> {
+    if (!JobsStore.isValidId(id)) throw new JobNotFoundError(id);
+    const res = await client.query<JobRow>(this.sql.lockJob, [id]);
+    if (res.rows.length === 0) throw new JobNotFoundError(id);
+    return res.rows[0];
+  }
+
+  private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

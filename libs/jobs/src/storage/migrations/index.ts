@@ -1,0 +1,51 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { DEFAULTS } from '../../jobs.constants';
+import { quoteSchema } from '../schema-name';
+import { initMigration } from './001-init';
+
+/** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
+ * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
+export interface JobsMigrationStep {
+  version: number;
+  name: string;
+  statements(quotedSchema: string): string[];
+}
+
+export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [{ version: 1, name: 'init', statements: initMigration }];
+
+export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;
+
+/** The statements of one step, followed by the insert that records it. */
+export function stepSql(step: JobsMigrationStep, quotedSchema: string): string[] {
+  return [
+    ...step.statements(quotedSchema),
+    `INSERT INTO ${quotedSchema}.schema_migrations (version, name) VALUES (${step.version}, '${step.name}')`,
+  ];
+}
+
+const TIMESTAMP_BASE = 1763900000000;
+
+/**
+ * TypeORM migration classes for the given schema, for hosts that run the module's migrations
+ * with their own (`migrations: [...JOBS_MIGRATIONS]`). Their `down()` drops the schema's tables.
+ */
+export function createJobsMigrations(schema: string = DEFAULTS.schema): Array<new () => MigrationInterface> {
+  const quoted = quoteSchema(schema);
+  return JOBS_MIGRATION_STEPS.map((step) => {
+    const name = `Jobs${schema.replace(/_/g, '')}${step.name}${TIMESTAMP_BASE + step.version}`;
+    const migration = class implements MigrationInterface {
+      name = name;
+      async up(queryRunner: QueryRunner): Promise<void> {
+        for (const sql of stepSql(step, quoted)) await queryRunner.query(sql);
+      }
+      async down(queryRunner: QueryRunner): Promise<void> {
+        if (step.version === 1) await queryRunner.query(`DROP SCHEMA ${quoted} CASCADE`);
+      }
+    };
+    Object.defineProperty(migration, 'name', { value: name });
+    return migration;
+  });
+}
+
+/** The module's migrations for the default schema `jobs`. */
+export const JOBS_MIGRATIONS = createJobsMigrations();

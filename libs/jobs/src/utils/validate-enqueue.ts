@@ -1,0 +1,56 @@
+import { InvalidJobOptionsError, PayloadTooLargeError, UnknownJobTypeError } from '../errors';
+import type { EnqueueItem } from '../interfaces';
+import { DEFAULTS, LIMITS } from '../jobs.constants';
+import type { JobsRegistry } from '../jobs.registry';
+import type { NewJobRow } from '../storage/jobs.store';
+import { checkInt, type ResolvedJobsOptions } from './resolve-options';
+
+const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+function checkName(field: string, value: unknown, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || !NAME.test(value)) {
+    throw new InvalidJobOptionsError(field, `must be 1-${max} characters of letters, digits, _ . : -`);
+  }
+  return value;
+}
+
+/** JSON text of a payload, or a clear error for what JSON cannot carry. */
+export function serializePayload(payload: unknown, limit: number): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload === undefined ? {} : payload);
+  } catch (err) {
+    throw new InvalidJobOptionsError('payload', `cannot be serialized as JSON (${(err as Error).message})`);
+  }
+  if (json === undefined) throw new InvalidJobOptionsError('payload', 'must be a JSON value, not a function or symbol');
+  if (json.includes('\\u0000')) throw new InvalidJobOptionsError('payload', 'must not contain NUL characters');
+  const size = Buffer.byteLength(json, 'utf8');
+  if (size > limit) throw new PayloadTooLargeError(size, limit);
+  return json;
+}
+
+/** Turns one enqueue request into a row to insert, or throws naming the bad field. */
+export function toNewJobRow(item: EnqueueItem, registry: JobsRegistry, options: ResolvedJobsOptions): NewJobRow {
+  const type = checkName('type', item.type, LIMITS.maxTypeLength);
+  const handler = registry.get(type);
+  if (!handler && !options.allowUnknownTypes) throw new UnknownJobTypeError(type);
+  const queue = checkName('queue', item.queue ?? handler?.metadata.queue ?? DEFAULTS.queue, LIMITS.maxQueueLength);
+  checkInt('priority', item.priority, LIMITS.minPriority, LIMITS.maxPriority);
+  checkInt('maxAttempts', item.maxAttempts, 1, LIMITS.maxAttempts);
+  checkInt('delayMs', item.delayMs, 0);
+  if (item.runAt !== undefined && item.delayMs !== undefined) {
+    throw new InvalidJobOptionsError('runAt', 'give either runAt or delayMs, not both');
+  }
+  if (item.runAt !== undefined && (!(item.runAt instanceof Date) || Number.isNaN(item.runAt.getTime()))) {
+    throw new InvalidJobOptionsError('runAt', 'must be a valid Date');
+  }
+  return {
+    queue,
+    type,
+    payloadJson: serializePayload(item.payload, options.maxPayloadBytes),
+    priority: item.priority ?? DEFAULTS.priority,
+    maxAttempts: item.maxAttempts ?? handler?.metadata.maxAttempts ?? options.defaultMaxAttempts,
+    runAt: item.runAt ?? null,
+    delayMs: item.delayMs ?? null,
+  };
+}

@@ -1,0 +1,173 @@
+import type { Logger } from '@nestjs/common';
+import { JobTimeoutError } from '../errors';
+import type { Job, JobContext } from '../interfaces';
+import type { JobsRegistry } from '../jobs.registry';
+import type { JobsStore } from '../storage/jobs.store';
+import type { ResolvedJobsOptions } from '../utils/resolve-options';
+
+/** Why a running job is no longer this node's to finish. */
+export type SettledReason = 'timeout' | 'released' | 'lost' | 'canceled';
+
+export interface RunningJob {
+  job: Job;
+  controller: AbortController;
+  startedAt: Date;
+  settled: SettledReason | null;
+  timer?: NodeJS.Timeout;
+}
+
+/** Where a worker sends the outcome of an attempt (batched by the runner). */
+export interface OutcomeSink {
+  completed(entry: RunningJob): void;
+  failed(entry: RunningJob, thrown: unknown, outcome: 'failed' | 'timed_out'): void;
+}
+
+export interface QueueWorkerDeps {
+  queue: string;
+  concurrency: number;
+  store: JobsStore;
+  registry: JobsRegistry;
+  options: ResolvedJobsOptions;
+  workerId: string;
+  sink: OutcomeSink;
+  logger: Logger;
+}
+
+/**
+ * Runs one queue's jobs on this node: claims at most as many jobs as it has free slots, in one
+ * statement, and never has more than `concurrency` handlers in flight. One claim is in flight at a
+ * time; wake-ups that arrive meanwhile are folded into the next claim.
+ */
+export class QueueWorker {
+  readonly running = new Map<string, RunningJob>();
+  private fetching = false;
+  private fetchAgain = false;
+  private stopped = true;
+  private pollTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private fetchFailures = 0;
+  private idle: Array<() => void> = [];
+
+  constructor(private readonly deps: QueueWorkerDeps) {}
+
+  get queue(): string {
+    return this.deps.queue;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.pollTimer = setInterval(() => this.wake(), this.deps.options.pollIntervalMs);
+    this.pollTimer.unref();
+    this.wake();
+  }
+
+  /** Stops claiming; running handlers go on. */
+  stopFetching(): void {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    void this.fetchLoop();
+  }
+
+  /** Resolves when no handler runs, or at the deadline. */
+  async whenIdle(deadline: number): Promise<void> {
+    if (this.running.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Jobs whose lease this node should keep renewing. */
+  ownedIds(): string[] {
+    return [...this.running.values()].filter((r) => !r.settled).map((r) => r.job.id);
+  }
+
+  /** The node no longer owns this job (canceled, lease lost, handed back): abort its handler. */
+  settle(id: string, reason: SettledReason, cause: Error): RunningJob | undefined {
+    const entry = this.running.get(id);
+    if (!entry || entry.settled) return undefined;
+    entry.settled = reason;
+    clearTimeout(entry.timer);
+    entry.controller.abort(cause);
+    return entry;
+  }
+
+  private async fetchLoop(): Promise<void> {
+    this.fetching = true;
+    const { store, registry, queue, concurrency, workerId, options } = this.deps;
+    try {
+      do {
+        this.fetchAgain = false;
+        const free = concurrency - this.running.size;
+        if (free <= 0) break;
+        const types = registry.all().map((h) => h.metadata.type);
+        const jobs = await store.claim(queue, types, free, workerId, options.leaseMs);
+        this.fetchFailures = 0;
+        for (const job of jobs) this.run(job);
+        if (jobs.length === free) this.fetchAgain = true;
+      } while (this.fetchAgain && !this.stopped);
+    } catch (err) {
+      this.fetchFailures += 1;
+      const delay = Math.min(5_000, 100 * 2 ** Math.min(this.fetchFailures, 6));
+      this.deps.logger.warn(`Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying in ${delay} ms`);
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.wake(), delay);
+      this.retryTimer.unref();
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  private run(job: Job): void {
+    const handler = this.deps.registry.get(job.type);
+    const entry: RunningJob = { job, controller: new AbortController(), startedAt: job.startedAt ?? new Date(), settled: null };
+    this.running.set(job.id, entry);
+    if (!handler) {
+      // Cannot happen: claims only take registered types. Fail loudly rather than hold the slot.
+      this.finish(entry, new Error(`No handler for job type "${job.type}" on this node`));
+      return;
+    }
+    const timeoutMs = handler.metadata.timeoutMs ?? this.deps.options.defaultTimeoutMs;
+    entry.timer = setTimeout(() => this.timeOut(entry, timeoutMs), timeoutMs);
+    const ctx: JobContext = { signal: entry.controller.signal, attempt: job.attempts, workerId: this.deps.workerId };
+    let result: unknown;
+    try {
+      result = handler.instance.handle(job, ctx);
+    } catch (err) {
+      this.finish(entry, err, true);
+      return;
+    }
+    Promise.resolve(result).then(
+      () => this.finish(entry, undefined, false),
+      (err: unknown) => this.finish(entry, err, true),
+    );
+  }
+
+  private timeOut(entry: RunningJob, timeoutMs: number): void {
+    const error = new JobTimeoutError(timeoutMs);
+    if (this.settle(entry.job.id, 'timeout', error)) this.deps.sink.failed(entry, error, 'timed_out');
+  }
+
+  private finish(entry: RunningJob, thrown: unknown, threw = thrown !== undefined): void {
+    clearTimeout(entry.timer);
+    this.running.delete(entry.job.id);
+    if (!entry.settled) {
+      if (threw) this.deps.sink.failed(entry, thrown, 'failed');
+      else this.deps.sink.completed(entry);
+    }
+    if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+    this.wake();
+  }
+}

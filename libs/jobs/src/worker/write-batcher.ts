@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Coalesces writes: items pushed while a write is in flight go out together in the next one, so a
+ * busy node writes in large batches and an idle one writes at once. A failed write (the database is
+ * away) is retried with backoff, keeping its items; nothing is dropped. At most one write is in
+ * flight, and the buffer is bounded by the node's running jobs, since claims stop with the database.
+ */
+export class WriteBatcher<T> {
+  private buffer: T[] = [];
+  private running: Promise<void> | null = null;
+  private retryDelayMs = 0;
+
+  constructor(
+    private readonly write: (items: T[]) => Promise<void>,
+    private readonly onError: (err: unknown, items: number) => void,
+    private readonly maxBatch = 1_000,
+    private readonly maxRetryDelayMs = 5_000,
+  ) {}
+
+  get size(): number {
+    return this.buffer.length;
+  }
+
+  push(item: T): void {
+    this.buffer.push(item);
+    if (!this.running) this.running = this.drain();
+  }
+
+  /** Resolves once everything pushed so far is written (or `give up` is reached by the deadline). */
+  async flush(deadline = Infinity): Promise<boolean> {
+    while ((this.running || this.buffer.length > 0) && Date.now() < deadline) {
+      if (!this.running) this.running = this.drain();
+      await Promise.race([this.running, sleep(Math.max(1, deadline - Date.now()), undefined, { ref: false })]);
+    }
+    return this.buffer.length === 0 && !this.running;
+  }
+
+  private async drain(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.buffer.length > 0) {
+        const batch = this.buffer.splice(0, this.maxBatch);
+        try {
+          await this.write(batch);
+          this.retryDelayMs = 0;
+        } catch (err) {
+          this.buffer.unshift(...batch);
+          this.onError(err, batch.length);
+          this.retryDelayMs = Math.min(this.maxRetryDelayMs, Math.max(50, this.retryDelayMs * 2));
+          await sleep(this.retryDelayMs);
+        }
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+}
