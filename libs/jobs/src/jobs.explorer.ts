@@ -33,7 +33,9 @@ export class JobsExplorer implements OnModuleInit {
       return;
     }
     if (!instance || typeof instance.handle !== 'function') {
-      throw new InvalidJobHandlerError(`${target.name} is decorated with @JobHandler('${metadata.type}') but has no handle(job, ctx) method`);
+      throw new InvalidJobHandlerError(
+        `${target.name} is decorated with @JobHandler('${metadata.type}') but has no handle(job, ctx) method`,
+      );
     }
     this.registry.register({ metadata, instance: instance as JobHandlerInstance, name: target.name });
   }

@@ -67,7 +67,8 @@ export function createJobsProviders(dataSourceName?: string): Provider[] {
         const pool = poolOf(ds.dataSource);
         if (options.migrationsRun) {
           const applied = await runMigrations(pool, options.schema);
-          if (applied.length > 0) new Logger('Jobs').log(`Applied schema migrations ${applied.join(', ')} to "${options.schema}"`);
+          if (applied.length > 0)
+            new Logger('Jobs').log(`Applied schema migrations ${applied.join(', ')} to "${options.schema}"`);
         }
         await assertSchemaVersion(pool, options.schema);
         return new JobsStore(pool, options.schema);

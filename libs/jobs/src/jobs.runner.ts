@@ -23,7 +23,9 @@ import { WriteBatcher } from './worker/write-batcher';
  * within the grace period and hands the rest back; `onApplicationShutdown` closes connections.
  */
 @Injectable()
-export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown, OutcomeSink {
+export class JobsRunner
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown, OutcomeSink
+{
   private readonly logger = new Logger('Jobs');
   private readonly workers = new Map<string, QueueWorker>();
   private listener?: NotificationListener;
@@ -90,7 +92,9 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
     this.maintenanceTimer.unref();
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.options.leaseMs / 3)));
     this.renewTimer.unref();
-    this.logger.log(`Worker ${this.workerId} running queues ${[...queues].map((q) => `${q}(${this.workers.get(q)?.['deps'].concurrency})`).join(', ')}`);
+    this.logger.log(
+      `Worker ${this.workerId} running queues ${[...queues].map((q) => `${q}(${this.workers.get(q)?.['deps'].concurrency})`).join(', ')}`,
+    );
   }
 
   /** Look for work in `queue` now (in-process enqueue, or a notification). */
@@ -143,7 +147,10 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
     for (const worker of this.workers.values()) worker.stopFetching();
     const deadline = Date.now() + this.options.shutdownGracePeriodMs;
     const running = this.runningCount();
-    if (running > 0) this.logger.log(`Shutting down: waiting up to ${this.options.shutdownGracePeriodMs} ms for ${running} running jobs`);
+    if (running > 0)
+      this.logger.log(
+        `Shutting down: waiting up to ${this.options.shutdownGracePeriodMs} ms for ${running} running jobs`,
+      );
     await Promise.all([...this.workers.values()].map((w) => w.whenIdle(deadline)));
     // Outcomes first, so a job that finished is recorded as finished, not handed back.
     const flushDeadline = Date.now() + 5_000;
@@ -160,7 +167,9 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
         const released = await this.store.release(handBack, this.workerId);
         this.logger.log(`Handed back ${released.size} unfinished jobs`);
       } catch (err) {
-        this.logger.error(`Handing back ${handBack.length} jobs failed (${(err as Error).message}); their leases will expire`);
+        this.logger.error(
+          `Handing back ${handBack.length} jobs failed (${(err as Error).message}); their leases will expire`,
+        );
       }
     }
     clearInterval(this.renewTimer);
@@ -182,7 +191,8 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
       try {
         const kept = await this.store.renew(ids, this.workerId, this.options.leaseMs);
         for (const id of ids) {
-          if (!kept.has(id)) worker.settle(id, 'lost', new Error('Job lease lost: another node or an operator took it over'));
+          if (!kept.has(id))
+            worker.settle(id, 'lost', new Error('Job lease lost: another node or an operator took it over'));
         }
       } catch (err) {
         this.logger.warn(`Renewing leases failed (${(err as Error).message})`);

@@ -37,7 +37,8 @@ export class JobsService {
       try {
         return toNewJobRow(item, this.registry, this.options);
       } catch (err) {
-        if (err instanceof InvalidJobOptionsError) throw new InvalidJobOptionsError(`items[${i}].${err.field}`, err.message);
+        if (err instanceof InvalidJobOptionsError)
+          throw new InvalidJobOptionsError(`items[${i}].${err.field}`, err.message);
         throw err;
       }
     });

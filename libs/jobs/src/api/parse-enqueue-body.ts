@@ -10,13 +10,15 @@ export function parseEnqueueBody(body: unknown): EnqueueItem {
   }
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (!ALLOWED.has(key)) throw new InvalidJobOptionsError(key, `is not a known field (known: ${[...ALLOWED].join(', ')})`);
+    if (!ALLOWED.has(key))
+      throw new InvalidJobOptionsError(key, `is not a known field (known: ${[...ALLOWED].join(', ')})`);
   }
   if (typeof input.type !== 'string') throw new InvalidJobOptionsError('type', 'is required and must be a string');
   let runAt: Date | undefined;
   if (input.runAt !== undefined) {
     runAt = typeof input.runAt === 'string' ? new Date(input.runAt) : new Date(NaN);
-    if (Number.isNaN(runAt.getTime())) throw new InvalidJobOptionsError('runAt', 'must be an ISO 8601 date-time string');
+    if (Number.isNaN(runAt.getTime()))
+      throw new InvalidJobOptionsError('runAt', 'must be an ISO 8601 date-time string');
   }
   return {
     type: input.type,

@@ -39,7 +39,8 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
   checkInt('defaultBackoff.baseDelayMs', options.defaultBackoff?.baseDelayMs, 0);
   checkInt('defaultBackoff.maxDelayMs', options.defaultBackoff?.maxDelayMs, 0);
   checkInt('maxPayloadBytes', options.maxPayloadBytes, 2);
-  for (const [name, q] of Object.entries(options.queues ?? {})) checkInt(`queues.${name}.concurrency`, q.concurrency, 1, 10_000);
+  for (const [name, q] of Object.entries(options.queues ?? {}))
+    checkInt(`queues.${name}.concurrency`, q.concurrency, 1, 10_000);
   const schema = options.schema ?? DEFAULTS.schema;
   quoteSchema(schema);
   return {

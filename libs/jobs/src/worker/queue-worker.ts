@@ -121,7 +121,9 @@ export class QueueWorker {
     } catch (err) {
       this.fetchFailures += 1;
       const delay = Math.min(5_000, 100 * 2 ** Math.min(this.fetchFailures, 6));
-      this.deps.logger.warn(`Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying in ${delay} ms`);
+      this.deps.logger.warn(
+        `Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying in ${delay} ms`,
+      );
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.wake(), delay);
       this.retryTimer.unref();
@@ -132,7 +134,12 @@ export class QueueWorker {
 
   private run(job: Job): void {
     const handler = this.deps.registry.get(job.type);
-    const entry: RunningJob = { job, controller: new AbortController(), startedAt: job.startedAt ?? new Date(), settled: null };
+    const entry: RunningJob = {
+      job,
+      controller: new AbortController(),
+      startedAt: job.startedAt ?? new Date(),
+      settled: null,
+    };
     this.running.set(job.id, entry);
     if (!handler) {
       // Cannot happen: claims only take registered types. Fail loudly rather than hold the slot.

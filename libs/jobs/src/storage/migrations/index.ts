@@ -11,7 +11,9 @@ export interface JobsMigrationStep {
   statements(quotedSchema: string): string[];
 }
 
-export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [{ version: 1, name: 'init', statements: initMigration }];
+export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
+  { version: 1, name: 'init', statements: initMigration },
+];
 
 export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;
 

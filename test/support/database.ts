@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+
+/** The server every test talks to (set by scripts/run-tests.mjs, or by the user). */
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set: run the tests with `npm test`');
+  return url;
+}
+
+/** A schema name of its own for one test file or test. */
+export function uniqueSchema(prefix = 't'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/** A small pool for reading outcomes back from the database. */
+export function assertionPool(): Pool {
+  return new Pool({ connectionString: databaseUrl(), max: 3 });
+}
+
+export async function dropSchema(pool: Pool, schema: string): Promise<void> {
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Job counts by state, read from the database. */
+export async function countByState(pool: Pool, schema: string): Promise<Record<string, number>> {
+  const res = await pool.query<{ state: string; n: number }>(
+    `SELECT state, count(*)::int AS n FROM "${schema}".jobs GROUP BY state`,
+  );
+  return Object.fromEntries(res.rows.map((r) => [r.state, r.n]));
+}
