@@ -10,3 +10,5 @@ export { createJobsMigrations, JOBS_MIGRATIONS, LATEST_SCHEMA_VERSION } from './
 export { runMigrations, schemaVersion } from './storage/migrator';
 export { backoffDelay } from './worker/backoff';
 export * from './api';
+export { createJobsEntities, JOBS_ENTITIES } from './storage/entities/jobs.entities';
+export type { JobRow, AttemptRow } from './storage/job-row';

@@ -144,7 +144,7 @@ export class JobsRunner
     if (this.shuttingDown || this.workers.size === 0) return;
     this.shuttingDown = true;
     clearInterval(this.maintenanceTimer);
-    for (const worker of this.workers.values()) worker.stopFetching();
+    await Promise.all([...this.workers.values()].map((w) => w.stopFetching()));
     const deadline = Date.now() + this.options.shutdownGracePeriodMs;
     const running = this.runningCount();
     if (running > 0)

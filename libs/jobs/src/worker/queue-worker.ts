@@ -40,7 +40,7 @@ export interface QueueWorkerDeps {
  */
 export class QueueWorker {
   readonly running = new Map<string, RunningJob>();
-  private fetching = false;
+  private fetching: Promise<void> | null = null;
   private fetchAgain = false;
   private stopped = true;
   private pollTimer?: NodeJS.Timeout;
@@ -61,11 +61,13 @@ export class QueueWorker {
     this.wake();
   }
 
-  /** Stops claiming; running handlers go on. */
-  stopFetching(): void {
+  /** Stops claiming; running handlers go on. Resolves once a claim in flight has returned (its
+   * jobs are then in `running`, so the shutdown sees them). */
+  async stopFetching(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
+    await this.fetching;
   }
 
   wake(): void {
@@ -74,7 +76,9 @@ export class QueueWorker {
       this.fetchAgain = true;
       return;
     }
-    void this.fetchLoop();
+    this.fetching = this.fetchLoop().finally(() => {
+      this.fetching = null;
+    });
   }
 
   /** Resolves when no handler runs, or at the deadline. */
@@ -105,7 +109,6 @@ export class QueueWorker {
   }
 
   private async fetchLoop(): Promise<void> {
-    this.fetching = true;
     const { store, registry, queue, concurrency, workerId, options } = this.deps;
     try {
       do {
@@ -127,8 +130,6 @@ export class QueueWorker {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.wake(), delay);
       this.retryTimer.unref();
-    } finally {
-      this.fetching = false;
     }
   }
 
