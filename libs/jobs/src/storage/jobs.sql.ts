@@ -148,10 +148,7 @@ export function createJobsSql(schema: string) {
 
     /** Scheduled jobs whose time has come are shown as pending (claims take them either way). */
     promoteDue: `UPDATE ${t} SET state = 'pending', updated_at = now()
-      WHERE id IN (SELECT id FROM ${t} WHERE state = 'scheduled' AND run_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-
-    /** The earliest run time among scheduled jobs of the given queues, to time the next fetch. */
-    nextRunAt: `SELECT min(run_at) AS at FROM ${t} WHERE state = 'scheduled' AND queue = ANY($1::text[])`,
+      WHERE id IN (SELECT id FROM ${t} WHERE state = 'scheduled' AND run_at <= now() ORDER BY run_at LIMIT $1 FOR UPDATE SKIP LOCKED)`,
 
     getJob: `SELECT ${JOB_COLUMNS} FROM ${t} WHERE id = $1`,
     lockJob: `SELECT ${JOB_COLUMNS} FROM ${t} WHERE id = $1 FOR UPDATE`,

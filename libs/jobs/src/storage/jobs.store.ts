@@ -125,11 +125,6 @@ export class JobsStore {
     return res.rowCount ?? 0;
   }
 
-  async nextRunAt(queues: string[]): Promise<Date | null> {
-    const res = await this.pool.query<{ at: Date | null }>(this.sql.nextRunAt, [queues]);
-    return res.rows[0].at;
-  }
-
   async get(id: string): Promise<JobWithAttempts | null> {
     if (!JobsStore.isValidId(id)) return null;
     const res = await this.pool.query<JobRow>(this.sql.getJob, [id]);

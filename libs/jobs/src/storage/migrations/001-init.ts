@@ -30,6 +30,8 @@ export function initMigration(s: string): string[] {
     // The fetch path: ready jobs of one queue, highest priority first, then oldest run time.
     `CREATE INDEX jobs_ready_idx ON ${s}.jobs (queue, priority DESC, run_at, id)
        WHERE state IN ('pending', 'scheduled')`,
+    // Delayed jobs and retries by run time, so showing due ones as pending stays cheap.
+    `CREATE INDEX jobs_scheduled_idx ON ${s}.jobs (run_at) WHERE state = 'scheduled'`,
     // Lease recovery: running jobs by lease end.
     `CREATE INDEX jobs_running_idx ON ${s}.jobs (locked_until) WHERE state = 'running'`,
     `CREATE TABLE ${s}.job_attempts (
