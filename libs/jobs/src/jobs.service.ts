@@ -38,7 +38,7 @@ export class JobsService {
         return toNewJobRow(item, this.registry, this.options);
       } catch (err) {
         if (err instanceof InvalidJobOptionsError)
-          throw new InvalidJobOptionsError(`items[${i}].${err.field}`, err.message);
+          throw new InvalidJobOptionsError(`items[${i}].${err.field}`, err.reason);
         throw err;
       }
     });

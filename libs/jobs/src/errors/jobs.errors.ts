@@ -20,7 +20,7 @@ export class PermanentJobError extends JobsError {
 export class InvalidJobOptionsError extends JobsError {
   constructor(
     readonly field: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`Invalid ${field}: ${reason}`);
   }

@@ -73,7 +73,9 @@ export class JobsStore {
 
   async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<Job[]> {
     const res = await this.pool.query<JobRow>({ ...this.sql.claim, values: [queue, types, limit, workerId, leaseMs] });
-    return res.rows.map((r) => toJob(r)).sort((a, b) => b.priority - a.priority || +a.runAt - +b.runAt);
+    return res.rows
+      .map((r) => toJob(r))
+      .sort((a, b) => b.priority - a.priority || +a.runAt - +b.runAt || Number(BigInt(a.id) - BigInt(b.id)));
   }
 
   /** Returns the ids whose completion was accepted (the fence held). */

@@ -5,6 +5,12 @@ import type { JobsRegistry } from '../jobs.registry';
 import type { JobsStore } from '../storage/jobs.store';
 import type { ResolvedJobsOptions } from '../utils/resolve-options';
 
+/** Running handlers are keyed per attempt, not per job: a timed-out handler that ignores its
+ * signal keeps its slot while the job's retry runs beside it on the same node. */
+function attemptKey(job: Job): string {
+  return `${job.id}:${job.replays}:${job.attempts}`;
+}
+
 /** Why a running job is no longer this node's to finish. */
 export type SettledReason = 'timeout' | 'released' | 'lost' | 'canceled';
 
@@ -78,6 +84,10 @@ export class QueueWorker {
     }
     this.fetching = this.fetchLoop().finally(() => {
       this.fetching = null;
+      // Wake-ups that arrived after the loop's last check (handlers finishing as it returned) found
+      // `fetching` still set; claim for them now instead of waiting for the next poll. After a failed
+      // claim the retry timer does that, with its backoff.
+      if (this.fetchAgain && this.fetchFailures === 0) this.wake();
     });
   }
 
@@ -100,8 +110,12 @@ export class QueueWorker {
 
   /** The node no longer owns this job (canceled, lease lost, handed back): abort its handler. */
   settle(id: string, reason: SettledReason, cause: Error): RunningJob | undefined {
-    const entry = this.running.get(id);
-    if (!entry || entry.settled) return undefined;
+    const entry = [...this.running.values()].find((r) => r.job.id === id && !r.settled);
+    return entry && this.settleEntry(entry, reason, cause);
+  }
+
+  private settleEntry(entry: RunningJob, reason: SettledReason, cause: Error): RunningJob | undefined {
+    if (entry.settled) return undefined;
     entry.settled = reason;
     clearTimeout(entry.timer);
     entry.controller.abort(cause);
@@ -141,7 +155,7 @@ export class QueueWorker {
       startedAt: job.startedAt ?? new Date(),
       settled: null,
     };
-    this.running.set(job.id, entry);
+    this.running.set(attemptKey(job), entry);
     if (!handler) {
       // Cannot happen: claims only take registered types. Fail loudly rather than hold the slot.
       this.finish(entry, new Error(`No handler for job type "${job.type}" on this node`));
@@ -165,12 +179,12 @@ export class QueueWorker {
 
   private timeOut(entry: RunningJob, timeoutMs: number): void {
     const error = new JobTimeoutError(timeoutMs);
-    if (this.settle(entry.job.id, 'timeout', error)) this.deps.sink.failed(entry, error, 'timed_out');
+    if (this.settleEntry(entry, 'timeout', error)) this.deps.sink.failed(entry, error, 'timed_out');
   }
 
   private finish(entry: RunningJob, thrown: unknown, threw = thrown !== undefined): void {
     clearTimeout(entry.timer);
-    this.running.delete(entry.job.id);
+    this.running.delete(attemptKey(entry.job));
     if (!entry.settled) {
       if (threw) this.deps.sink.failed(entry, thrown, 'failed');
       else this.deps.sink.completed(entry);
