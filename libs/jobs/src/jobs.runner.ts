@@ -157,9 +157,9 @@ export class JobsRunner
     await Promise.all([this.completions.flush(flushDeadline), this.failures.flush(flushDeadline)]);
     const handBack: Array<{ id: string; attempt: number }> = [];
     for (const worker of this.workers.values()) {
-      for (const id of worker.ownedIds()) {
-        const entry = worker.settle(id, 'released', new Error('Worker shutting down: job handed back'));
-        if (entry) handBack.push({ id, attempt: entry.job.attempts });
+      for (const { id, attempt } of worker.ownedAttempts()) {
+        if (worker.settle(id, 'released', new Error('Worker shutting down: job handed back')))
+          handBack.push({ id, attempt });
       }
     }
     if (handBack.length > 0) {
@@ -172,6 +172,8 @@ export class JobsRunner
         );
       }
     }
+    // A handler may have finished between the first flush and the hand-back: write it too.
+    await Promise.all([this.completions.flush(flushDeadline + 1_000), this.failures.flush(flushDeadline + 1_000)]);
     clearInterval(this.renewTimer);
   }
 
@@ -186,11 +188,11 @@ export class JobsRunner
 
   private async renewLeases(): Promise<void> {
     for (const worker of this.workers.values()) {
-      const ids = worker.ownedIds();
-      if (ids.length === 0) continue;
+      const owned = worker.ownedAttempts();
+      if (owned.length === 0) continue;
       try {
-        const kept = await this.store.renew(ids, this.workerId, this.options.leaseMs);
-        for (const id of ids) {
+        const kept = await this.store.renew(owned, this.workerId, this.options.leaseMs);
+        for (const { id } of owned) {
           if (!kept.has(id))
             worker.settle(id, 'lost', new Error('Job lease lost: another node or an operator took it over'));
         }

@@ -113,12 +113,13 @@ export function createJobsSql(schema: string) {
         SELECT id FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
     },
 
-    /** Extend the leases of the owner's running jobs; the ids not returned are no longer its own. */
+    /** Extend the leases of the owner's running attempts; the ids not returned are no longer its own. */
     renew: {
       name: `${schema}.renew`,
-      text: `UPDATE ${t} SET locked_until = now() + $3::int * interval '1 millisecond'
-        WHERE id = ANY($1::bigint[]) AND state = 'running' AND locked_by = $2
-        RETURNING id`,
+      text: `UPDATE ${t} j SET locked_until = now() + $4::int * interval '1 millisecond'
+        FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
+        WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = d.attempt
+        RETURNING j.id`,
     },
 
     /** Take back up to $1 running jobs whose lease ended: retried if attempts remain, else dead.

@@ -112,8 +112,11 @@ export class JobsStore {
     return new Set(res.rows.map((r) => r.id));
   }
 
-  async renew(ids: string[], workerId: string, leaseMs: number): Promise<Set<string>> {
-    const res = await this.pool.query<{ id: string }>({ ...this.sql.renew, values: [ids, workerId, leaseMs] });
+  async renew(items: Array<{ id: string; attempt: number }>, workerId: string, leaseMs: number): Promise<Set<string>> {
+    const res = await this.pool.query<{ id: string }>({
+      ...this.sql.renew,
+      values: [items.map((i) => i.id), items.map((i) => i.attempt), workerId, leaseMs],
+    });
     return new Set(res.rows.map((r) => r.id));
   }
 

@@ -45,7 +45,10 @@ export interface QueueWorkerDeps {
  * time; wake-ups that arrive meanwhile are folded into the next claim.
  */
 export class QueueWorker {
+  /** Every handler in flight, settled or not: what occupies the slots. */
   readonly running = new Map<string, RunningJob>();
+  /** The attempts this node still owns, by job id (a job has at most one owned attempt). */
+  private readonly owned = new Map<string, RunningJob>();
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
   private stopped = true;
@@ -103,20 +106,21 @@ export class QueueWorker {
     });
   }
 
-  /** Jobs whose lease this node should keep renewing. */
-  ownedIds(): string[] {
-    return [...this.running.values()].filter((r) => !r.settled).map((r) => r.job.id);
+  /** Attempts this node still owns (running, not settled): the ones whose lease it renews. */
+  ownedAttempts(): Array<{ id: string; attempt: number }> {
+    return [...this.owned.values()].map((r) => ({ id: r.job.id, attempt: r.job.attempts }));
   }
 
   /** The node no longer owns this job (canceled, lease lost, handed back): abort its handler. */
   settle(id: string, reason: SettledReason, cause: Error): RunningJob | undefined {
-    const entry = [...this.running.values()].find((r) => r.job.id === id && !r.settled);
+    const entry = this.owned.get(id);
     return entry && this.settleEntry(entry, reason, cause);
   }
 
   private settleEntry(entry: RunningJob, reason: SettledReason, cause: Error): RunningJob | undefined {
     if (entry.settled) return undefined;
     entry.settled = reason;
+    if (this.owned.get(entry.job.id) === entry) this.owned.delete(entry.job.id);
     clearTimeout(entry.timer);
     entry.controller.abort(cause);
     return entry;
@@ -156,6 +160,7 @@ export class QueueWorker {
       settled: null,
     };
     this.running.set(attemptKey(job), entry);
+    this.owned.set(job.id, entry);
     if (!handler) {
       // Cannot happen: claims only take registered types. Fail loudly rather than hold the slot.
       this.finish(entry, new Error(`No handler for job type "${job.type}" on this node`));
@@ -185,6 +190,7 @@ export class QueueWorker {
   private finish(entry: RunningJob, thrown: unknown, threw = thrown !== undefined): void {
     clearTimeout(entry.timer);
     this.running.delete(attemptKey(entry.job));
+    if (this.owned.get(entry.job.id) === entry) this.owned.delete(entry.job.id);
     if (!entry.settled) {
       if (threw) this.deps.sink.failed(entry, thrown, 'failed');
       else this.deps.sink.completed(entry);
