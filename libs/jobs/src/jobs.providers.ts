@@ -65,12 +65,18 @@ export function createJobsProviders(dataSourceName?: string): Provider[] {
       inject: [JOBS_RESOLVED_OPTIONS, JOBS_DATA_SOURCE],
       useFactory: async (options: ResolvedJobsOptions, ds: JobsDataSource) => {
         const pool = poolOf(ds.dataSource);
-        if (options.migrationsRun) {
-          const applied = await runMigrations(pool, options.schema);
-          if (applied.length > 0)
-            new Logger('Jobs').log(`Applied schema migrations ${applied.join(', ')} to "${options.schema}"`);
+        try {
+          if (options.migrationsRun) {
+            const applied = await runMigrations(pool, options.schema);
+            if (applied.length > 0)
+              new Logger('Jobs').log(`Applied schema migrations ${applied.join(', ')} to "${options.schema}"`);
+          }
+          await assertSchemaVersion(pool, options.schema);
+        } catch (err) {
+          // A start that fails here runs no shutdown hook: close the connection this module opened.
+          if (ds.owned) await ds.dataSource.destroy().catch(() => undefined);
+          throw err;
         }
-        await assertSchemaVersion(pool, options.schema);
         return new JobsStore(pool, options.schema);
       },
     },
