@@ -23,6 +23,8 @@ export interface JobRow {
   locked_until: Date | null;
   last_error: string | null;
   replays: number;
+  idempotency_key?: string | null;
+  idempotency_active?: boolean;
 }
 
 export function toJob<T = unknown>(row: JobRow): Job<T> {

@@ -34,6 +34,8 @@ export function createJobsEntities(schema: string = DEFAULTS.schema): [EntitySch
       locked_until: { type: 'timestamptz', nullable: true },
       last_error: { type: 'text', nullable: true },
       replays: { type: 'int' },
+      idempotency_key: { type: 'text', nullable: true },
+      idempotency_active: { type: 'boolean' },
     },
   });
   const attempt = new EntitySchema<AttemptRow & { id: string; job_id: string }>({

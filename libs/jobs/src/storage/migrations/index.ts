@@ -2,6 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DEFAULTS } from '../../jobs.constants';
 import { quoteSchema } from '../schema-name';
 import { initMigration } from './001-init';
+import { deliveryMigration } from './002-delivery';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -9,10 +10,23 @@ export interface JobsMigrationStep {
   version: number;
   name: string;
   statements(quotedSchema: string): string[];
+  /** Undoes the step, for TypeORM's `migration:revert`. */
+  down(quotedSchema: string): string[];
 }
 
 export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
-  { version: 1, name: 'init', statements: initMigration },
+  { version: 1, name: 'init', statements: initMigration, down: (s) => [`DROP SCHEMA ${s} CASCADE`] },
+  {
+    version: 2,
+    name: 'delivery',
+    statements: deliveryMigration,
+    down: (s) => [
+      `DROP TABLE ${s}.workers`,
+      `DROP SEQUENCE ${s}.workers_lock_seq`,
+      `ALTER TABLE ${s}.jobs DROP COLUMN idempotency_key, DROP COLUMN idempotency_active`,
+      `DELETE FROM ${s}.schema_migrations WHERE version = 2`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;
@@ -29,7 +43,8 @@ const TIMESTAMP_BASE = 1763900000000;
 
 /**
  * TypeORM migration classes for the given schema, for hosts that run the module's migrations
- * with their own (`migrations: [...JOBS_MIGRATIONS]`). Their `down()` drops the schema's tables.
+ * with their own (`migrations: [...JOBS_MIGRATIONS]`). Their `down()` undoes the step (the first
+ * one drops the schema).
  */
 export function createJobsMigrations(schema: string = DEFAULTS.schema): Array<new () => MigrationInterface> {
   const quoted = quoteSchema(schema);
@@ -41,7 +56,7 @@ export function createJobsMigrations(schema: string = DEFAULTS.schema): Array<ne
         for (const sql of stepSql(step, quoted)) await queryRunner.query(sql);
       }
       async down(queryRunner: QueryRunner): Promise<void> {
-        if (step.version === 1) await queryRunner.query(`DROP SCHEMA ${quoted} CASCADE`);
+        for (const sql of step.down(quoted)) await queryRunner.query(sql);
       }
     };
     Object.defineProperty(migration, 'name', { value: name });
