@@ -13,6 +13,9 @@ import type { FailedAttempt, JobsStore } from './storage/jobs.store';
 import type { ResolvedJobsOptions } from './utils/resolve-options';
 import { backoffDelay } from './worker/backoff';
 import { describeError } from './worker/describe-error';
+import { DetachBudget } from './worker/detach-budget';
+import { LeaseKeeper } from './worker/lease-keeper';
+import { NodeLiveness } from './worker/node-liveness';
 import { NotificationListener } from './worker/notification-listener';
 import { QueueWorker, type OutcomeSink, type RunningJob } from './worker/queue-worker';
 import { WriteBatcher } from './worker/write-batcher';
@@ -30,10 +33,13 @@ export class JobsRunner
   private readonly workers = new Map<string, QueueWorker>();
   private listener?: NotificationListener;
   private maintenanceTimer?: NodeJS.Timeout;
-  private renewTimer?: NodeJS.Timeout;
+  private liveness?: NodeLiveness;
+  private leases?: LeaseKeeper;
   private readonly completions: WriteBatcher<RunningJob>;
   private readonly failures: WriteBatcher<FailedAttempt>;
   private shuttingDown = false;
+  /** Node-wide allowance of timed-out handlers let go of from their slots (`maxDetachedHandlers`). */
+  private readonly detachBudget: DetachBudget;
 
   constructor(
     @Inject(JOBS_STORE) private readonly store: JobsStore,
@@ -52,6 +58,7 @@ export class JobsRunner
     this.failures = new WriteBatcher(async (batch) => {
       await this.store.fail(batch, this.workerId);
     }, warn('failures'));
+    this.detachBudget = new DetachBudget(this.options.maxDetachedHandlers);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -70,9 +77,13 @@ export class JobsRunner
         workerId: this.workerId,
         sink: this,
         logger: this.logger,
+        detachBudget: this.detachBudget,
       });
       this.workers.set(queue, worker);
     }
+    const queueSizes = Object.fromEntries([...this.workers].map(([q, w]) => [q, w.concurrency]));
+    const liveness = new NodeLiveness(this.store.pool, this.options.schema, this.workerId, queueSizes, this.logger);
+    this.liveness = liveness;
     const sql = this.store.sql;
     this.listener = new NotificationListener(
       this.store.pool,
@@ -82,7 +93,12 @@ export class JobsRunner
           if (channel === sql.wakeChannel) this.wake(payload);
           else this.cancelLocal(payload);
         },
-        onConnected: () => this.wakeAll(),
+        onSession: (client) => liveness.onSession(client),
+        onConnected: () => {
+          this.wakeAll();
+          // After a reconnect, learn at once whether our running jobs are still ours.
+          void this.leases?.renew();
+        },
       },
       this.logger,
     );
@@ -90,10 +106,20 @@ export class JobsRunner
     for (const worker of this.workers.values()) worker.start();
     this.maintenanceTimer = setInterval(() => void this.maintain(), this.options.pollIntervalMs);
     this.maintenanceTimer.unref();
-    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.options.leaseMs / 3)));
-    this.renewTimer.unref();
+    this.leases = new LeaseKeeper(
+      this.store,
+      liveness,
+      () => this.workers.values(),
+      this.workerId,
+      this.options,
+      this.logger,
+      () => this.listener?.reconnect('re-registering after being declared dead'),
+    );
+    this.leases.start();
     this.logger.log(
-      `Worker ${this.workerId} running queues ${[...queues].map((q) => `${q}(${this.workers.get(q)?.['deps'].concurrency})`).join(', ')}`,
+      `Worker ${this.workerId} running queues ${Object.entries(queueSizes)
+        .map(([q, n]) => `${q}(${n})`)
+        .join(', ')}`,
     );
   }
 
@@ -111,6 +137,15 @@ export class JobsRunner
     let n = 0;
     for (const w of this.workers.values()) if (!queue || w.queue === queue) n += w.running.size;
     return n;
+  }
+
+  /** Handlers occupying slots on this node, detached handlers still running, and detached since start. */
+  stats(): { running: number; detached: number; detachedTotal: number } {
+    return {
+      running: this.runningCount(),
+      detached: this.detachBudget.detached,
+      detachedTotal: this.detachBudget.detachedTotal,
+    };
   }
 
   completed(entry: RunningJob): void {
@@ -144,6 +179,7 @@ export class JobsRunner
     if (this.shuttingDown || this.workers.size === 0) return;
     this.shuttingDown = true;
     clearInterval(this.maintenanceTimer);
+    this.leases?.beginShutdown();
     await Promise.all([...this.workers.values()].map((w) => w.stopFetching()));
     const deadline = Date.now() + this.options.shutdownGracePeriodMs;
     const running = this.runningCount();
@@ -174,7 +210,10 @@ export class JobsRunner
     }
     // A handler may have finished between the first flush and the hand-back: write it too.
     await Promise.all([this.completions.flush(flushDeadline + 1_000), this.failures.flush(flushDeadline + 1_000)]);
-    clearInterval(this.renewTimer);
+    this.leases?.stop();
+    await this.liveness
+      ?.remove()
+      .catch((err: Error) => this.logger.warn(`Leaving the registry failed (${err.message})`));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -186,26 +225,8 @@ export class JobsRunner
     for (const worker of this.workers.values()) worker.settle(id, 'canceled', new Error('Job canceled'));
   }
 
-  private async renewLeases(): Promise<void> {
-    for (const worker of this.workers.values()) {
-      const owned = worker.ownedAttempts();
-      if (owned.length === 0) continue;
-      try {
-        const kept = await this.store.renew(owned, this.workerId, this.options.leaseMs);
-        for (const { id } of owned) {
-          if (!kept.has(id))
-            worker.settle(id, 'lost', new Error('Job lease lost: another node or an operator took it over'));
-        }
-      } catch (err) {
-        this.logger.warn(`Renewing leases failed (${(err as Error).message})`);
-      }
-    }
-  }
-
   private async maintain(): Promise<void> {
     try {
-      const reclaimed = await this.store.reclaimExpired(1_000);
-      if (reclaimed.length > 0) this.logger.warn(`Took back ${reclaimed.length} jobs whose lease expired`);
       await this.store.promoteDue(1_000);
     } catch (err) {
       this.logger.warn(`Maintenance failed (${(err as Error).message})`);

@@ -26,8 +26,11 @@ export interface JobsModuleOptions {
   queues?: Record<string, QueueOptions>;
   /** Polling fallback when no notification arrives (default 1000 ms). */
   pollIntervalMs?: number;
-  /** Lease of a running job, renewed while it runs (default 30 s). */
+  /** Lease of a running job, renewed while it runs (default 30 s). The fallback for failures
+   * session liveness cannot see (a frozen or partitioned node). */
   leaseMs?: number;
+  /** How often each node looks for dead nodes and expired leases (default 500 ms). */
+  livenessCheckMs?: number;
   /** Time running jobs get to finish at shutdown before they are handed back (default 10 s). */
   shutdownGracePeriodMs?: number;
   /** Defaults for handlers that do not set their own. */
@@ -38,4 +41,11 @@ export interface JobsModuleOptions {
   maxPayloadBytes?: number;
   /** Accept jobs whose type has no handler on this node (producer-only nodes; default `false`). */
   allowUnknownTypes?: boolean;
+  /** Timed-out handlers that ignore their signal and may be detached from their worker slot, so the
+   * queue can run another job while they hang on, node-wide (default 0: a hung handler keeps its slot
+   * until it returns). Past the budget, a hung handler keeps its slot. */
+  maxDetachedHandlers?: number;
+  /** Time a timed-out handler gets after its abort to return before it is detached (default 1000 ms;
+   * only with `maxDetachedHandlers` > 0). */
+  detachAfterMs?: number;
 }

@@ -4,6 +4,9 @@ import { Client, type ClientConfig, type Pool } from 'pg';
 export interface ListenerHandlers {
   /** A notification arrived on `channel`. */
   onNotify(channel: string, payload: string): void;
+  /** Runs on the fresh connection before it counts as connected (session set-up); a failure
+   * drops the connection and retries. */
+  onSession?(client: Client): Promise<void>;
   /** The listener (re)connected: notifications may have been missed, so look for work now. */
   onConnected(): void;
 }
@@ -53,6 +56,7 @@ export class NotificationListener {
     try {
       await client.connect();
       for (const channel of this.channels) await client.query(`LISTEN "${channel}"`);
+      await this.handlers.onSession?.(client);
     } catch (err) {
       this.lost(client, err as Error);
       return;
@@ -65,6 +69,12 @@ export class NotificationListener {
     if (this.failures > 0) this.logger.log('Notification listener reconnected');
     this.failures = 0;
     this.handlers.onConnected();
+  }
+
+  /** Drops the current connection and starts a new session (after the usual short backoff). */
+  reconnect(reason: string): void {
+    const client = this.client;
+    if (client) this.lost(client, new Error(reason));
   }
 
   private async check(): Promise<void> {
@@ -85,7 +95,7 @@ export class NotificationListener {
     client.on('error', () => undefined);
     void client.end().catch(() => undefined);
     this.failures += 1;
-    const delay = Math.min(5_000, 100 * 2 ** Math.min(this.failures, 6));
+    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.failures, 5));
     this.logger.warn(`Notification listener lost (${err.message}); reconnecting in ${delay} ms, polling meanwhile`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;

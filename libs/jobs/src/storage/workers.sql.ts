@@ -1,0 +1,82 @@
+import { quoteSchema, wakeChannel } from './schema-name';
+
+/**
+ * Statements of the node registry (`<schema>.workers`) and of session liveness. A node holds the
+ * session-level advisory lock (hashtext(schema), lock_key) on its dedicated connection; PostgreSQL
+ * drops it the moment that session ends, which it does at once when the process dies.
+ */
+export function createWorkersSql(schema: string) {
+  const s = quoteSchema(schema);
+  const wake = wakeChannel(schema);
+  return {
+    nextLockKey: `SELECT nextval('${s}.workers_lock_seq')::int AS key`,
+
+    /** $1 key. Taken on the node's dedicated connection, before the row says the session is live. */
+    tryLock: `SELECT pg_try_advisory_lock(hashtext('${schema}'), $1::int) AS locked`,
+
+    /** $1 id, $2 hostname, $3 pid, $4 lock key, $5 queues. Run on the locked session. */
+    register: `INSERT INTO ${s}.workers (id, hostname, pid, lock_key, backend_pid, session_started_at, last_seen, queues)
+      VALUES ($1, $2, $3, $4, pg_backend_pid(), now(), now(), $5::jsonb)
+      ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, backend_pid = EXCLUDED.backend_pid,
+        session_started_at = now(), last_seen = now(), queues = EXCLUDED.queues, stopping = false`,
+
+    /** $1 id, $2 running handlers, $3 stopping. Returns nothing when the row is gone (declared dead). */
+    heartbeat: {
+      name: `${schema}.worker_heartbeat`,
+      text: `UPDATE ${s}.workers SET last_seen = now(), running = $2, stopping = $3 WHERE id = $1 RETURNING id`,
+    },
+
+    /**
+     * Declares dead the nodes whose session ended in this server's lifetime (lock gone), or whose
+     * heartbeat is older than $2 ms (frozen, partitioned, or gone while the server restarted), and
+     * puts their running jobs back in the queue at once: ready again (their run time kept, so they
+     * go first), or failed if no attempts remain; each gets a `lost` history row. $1 is the caller.
+     */
+    sweep: {
+      name: `${schema}.worker_sweep`,
+      text: `WITH dead AS (
+          SELECT w.id FROM ${s}.workers w
+          WHERE w.id <> $1 AND (
+            w.last_seen < now() - $2::int * interval '1 millisecond'
+            OR (w.session_started_at >= pg_postmaster_start_time() AND NOT EXISTS (
+              SELECT 1 FROM pg_locks l
+              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND l.classid = hashtext('${schema}')::oid AND l.objid = w.lock_key::oid)))
+          FOR UPDATE OF w SKIP LOCKED
+        ), lost AS (
+          SELECT j.id, j.locked_by, j.started_at FROM ${s}.jobs j
+          WHERE j.state = 'running' AND j.locked_by IN (SELECT id FROM dead)
+          FOR UPDATE OF j
+        ), u AS (
+          UPDATE ${s}.jobs j
+          SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
+              finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+              last_error = 'Worker ' || lost.locked_by || ' died while running the job',
+              locked_by = NULL, locked_until = NULL, updated_at = now()
+          FROM lost WHERE j.id = lost.id
+          RETURNING j.id, j.queue, j.attempts, j.replays, j.state, j.last_error
+        ), hist AS (
+          INSERT INTO ${s}.job_attempts (job_id, replay, attempt, outcome, worker_id, started_at, error)
+          SELECT u.id, u.replays, u.attempts, 'lost', lost.locked_by, lost.started_at, u.last_error
+          FROM u JOIN lost ON lost.id = u.id
+        ), gone AS (
+          DELETE FROM ${s}.workers WHERE id IN (SELECT id FROM dead) RETURNING id
+        ), woke AS (
+          SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'pending') q
+        )
+        SELECT (SELECT coalesce(array_agg(id), '{}') FROM gone) AS workers,
+               (SELECT count(*)::int FROM u) AS jobs,
+               (SELECT count(*) FROM woke) AS woke`,
+    },
+
+    /** At clean shutdown, after the hand-back. */
+    remove: `DELETE FROM ${s}.workers WHERE id = $1`,
+
+    /** Live nodes, for the API and the dashboard. */
+    list: `SELECT id, hostname, pid, backend_pid, started_at, session_started_at, last_seen, queues, running, stopping
+      FROM ${s}.workers ORDER BY started_at`,
+  };
+}
+
+export type WorkersSql = ReturnType<typeof createWorkersSql>;
