@@ -422,6 +422,9 @@ describe('JobsModule configuration', () => {
     [{ concurrency: 0 }, 'concurrency'],
     [{ schema: 'bad-name;drop' }, 'schema'],
     [{ pollIntervalMs: -1 }, 'pollIntervalMs'],
+    [{ maxDetachedHandlers: -1 }, 'maxDetachedHandlers'],
+    [{ maxDetachedHandlers: 1.5 }, 'maxDetachedHandlers'],
+    [{ detachAfterMs: -1 }, 'detachAfterMs'],
   ] as const) {
     it(`invalid option ${field}=${JSON.stringify(Object.values(options)[0])} fails at start`, async () => {
       const schema = newSchema();

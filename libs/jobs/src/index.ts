@@ -1,5 +1,6 @@
 export * from './decorators';
 export * from './errors';
+export * from './helpers';
 export * from './interfaces';
 export { DEFAULTS, JOB_STATES, TERMINAL_STATES } from './jobs.constants';
 export { JobsModule } from './jobs.module';

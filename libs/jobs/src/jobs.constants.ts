@@ -14,13 +14,17 @@ export const DEFAULTS = {
   concurrency: 10,
   pollIntervalMs: 1_000,
   leaseMs: 30_000,
+  livenessCheckMs: 500,
   shutdownGracePeriodMs: 10_000,
   maxAttempts: 5,
   timeoutMs: 15 * 60_000,
   baseDelayMs: 1_000,
   maxDelayMs: 60 * 60_000,
   maxPayloadBytes: 1024 * 1024,
+  maxDetachedHandlers: 0,
+  detachAfterMs: 1_000,
   priority: 0,
+  idempotencyWindowMs: 24 * 60 * 60_000,
 } as const;
 
 /** Bounds on user-supplied values, checked before anything is written. */
@@ -31,6 +35,7 @@ export const LIMITS = {
   maxTypeLength: 128,
   maxQueueLength: 128,
   maxEnqueueMany: 10_000,
+  maxIdempotencyKeyLength: 255,
 } as const;
 
 export const JOB_STATES = ['pending', 'scheduled', 'running', 'completed', 'failed', 'canceled'] as const;

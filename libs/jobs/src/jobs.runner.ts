@@ -210,6 +210,13 @@ export class JobsRunner
     }
     // A handler may have finished between the first flush and the hand-back: write it too.
     await Promise.all([this.completions.flush(flushDeadline + 1_000), this.failures.flush(flushDeadline + 1_000)]);
+    const unwritten = this.completions.close() + this.failures.close();
+    if (unwritten > 0) {
+      this.logger.error(
+        `Could not record ${unwritten} finished jobs before shutting down (database unreachable); ` +
+          'they will run again once their node is seen dead or their lease expires',
+      );
+    }
     this.leases?.stop();
     await this.liveness
       ?.remove()
@@ -228,6 +235,7 @@ export class JobsRunner
   private async maintain(): Promise<void> {
     try {
       await this.store.promoteDue(1_000);
+      await this.store.expireIdempotencyKeys(this.options.idempotencyWindowMs);
     } catch (err) {
       this.logger.warn(`Maintenance failed (${(err as Error).message})`);
     }

@@ -1,34 +1,83 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InvalidJobOptionsError, JobNotFoundError } from './errors';
-import type { EnqueueItem, EnqueueOptions, Job, JobWithAttempts } from './interfaces';
+import { InvalidJobOptionsError, JobNotFoundError, QueueFullError } from './errors';
+import type { EnqueueCallOptions, EnqueuedJob, EnqueueItem, EnqueueOptions, Job, JobWithAttempts } from './interfaces';
 import { JOBS_STORE, LIMITS } from './jobs.constants';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.providers';
 import { JobsRegistry } from './jobs.registry';
 import { JobsRunner } from './jobs.runner';
-import { JobsStore } from './storage/jobs.store';
+import { managerQueryable } from './storage/caller-transaction';
+import { insertJob, insertJobs } from './storage/idempotent-insert';
+import { JobsStore, type NewJobRow, type Queryable } from './storage/jobs.store';
+import { QueueCapacity } from './utils/queue-capacity';
 import type { ResolvedJobsOptions } from './utils/resolve-options';
-import { serializePayload, toNewJobRow } from './utils/validate-enqueue';
+import { checkCallOptions, serializePayload, toNewJobRow } from './utils/validate-enqueue';
 
 /** Producer API: put jobs in, read them back, cancel and replay them. */
 @Injectable()
 export class JobsService {
+  private readonly capacity: QueueCapacity;
+
   constructor(
     @Inject(JOBS_STORE) private readonly store: JobsStore,
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
     private readonly registry: JobsRegistry,
     @Optional() private readonly runner?: JobsRunner,
-  ) {}
-
-  /** Adds one job. Validates everything before writing; nothing is written on error. */
-  async enqueue<T = unknown>(type: string, payload: T, options: EnqueueOptions = {}): Promise<Job<T>> {
-    const row = toNewJobRow({ ...options, type, payload }, this.registry, this.options);
-    const job = await this.store.insertOne(row);
-    this.runner?.wake(job.queue);
-    return job as Job<T>;
+  ) {
+    this.capacity = new QueueCapacity(
+      (queue) => options.queues[queue]?.maxPendingJobs ?? options.maxPendingJobs,
+      (queue, atMost) => store.countPending(queue, atMost),
+    );
   }
 
-  /** Adds many jobs in one statement: all or none. */
-  async enqueueMany<T = unknown>(items: Array<EnqueueItem<T>>): Promise<Array<Job<T>>> {
+  /**
+   * Adds one job, or returns the job already holding its `idempotencyKey` (`created: false`).
+   * Validates everything before writing; nothing is written on error. With `manager`, inserts in
+   * the caller's transaction; past `maxPendingJobs`, throws `QueueFullError` or, with `wait`, waits.
+   */
+  async enqueue<T = unknown>(
+    type: string,
+    payload: T,
+    options: EnqueueOptions & EnqueueCallOptions = {},
+  ): Promise<EnqueuedJob<T>> {
+    const { manager, wait, signal, ...jobOptions } = options ?? {};
+    checkCallOptions({ wait, signal });
+    const db = manager === undefined ? undefined : managerQueryable(manager);
+    const row = toNewJobRow({ ...jobOptions, type, payload }, this.registry, this.options);
+    const need = new Map([[row.queue, 1]]);
+    try {
+      await this.capacity.acquire(need, { signal });
+    } catch (err) {
+      if (!(err instanceof QueueFullError)) throw err;
+      // A retry of an enqueue that already went through gets its job, full queue or not.
+      const existing = await this.holderOf(row, db);
+      if (existing) return existing as EnqueuedJob<T>;
+      if (!wait) throw err;
+      await this.capacity.acquire(need, { wait, signal });
+    }
+    let job: EnqueuedJob;
+    try {
+      job = await insertJob(this.store, row, db ?? this.store.pool, this.options.idempotencyWindowMs);
+    } catch (err) {
+      this.capacity.settle(need, new Map());
+      throw err;
+    }
+    this.capacity.settle(need, job.created ? need : new Map());
+    if (job.created && !db) this.runner?.wake(job.queue); // in a caller's transaction, its commit notifies
+    return job as EnqueuedJob<T>;
+  }
+
+  /**
+   * Adds many jobs: all or none, results in input order. Items may carry idempotency keys (an item
+   * whose key is held gets the existing job, `created: false`). Takes the same call options as
+   * `enqueue`; backpressure counts the whole batch.
+   */
+  async enqueueMany<T = unknown>(
+    items: Array<EnqueueItem<T>>,
+    options: EnqueueCallOptions = {},
+  ): Promise<Array<EnqueuedJob<T>>> {
+    const { manager, wait, signal } = options ?? {};
+    checkCallOptions({ wait, signal });
+    const db = manager === undefined ? undefined : managerQueryable(manager);
     if (!Array.isArray(items)) throw new InvalidJobOptionsError('items', 'must be an array');
     if (items.length > LIMITS.maxEnqueueMany) {
       throw new InvalidJobOptionsError('items', `at most ${LIMITS.maxEnqueueMany} per call, got ${items.length}`);
@@ -42,9 +91,30 @@ export class JobsService {
         throw err;
       }
     });
-    const jobs = await this.store.insertMany(rows);
-    for (const queue of new Set(jobs.map((j) => j.queue))) this.runner?.wake(queue);
-    return jobs as Array<Job<T>>;
+    const need = countByQueue(rows);
+    await this.capacity.acquire(need, { wait, signal });
+    let jobs: EnqueuedJob[];
+    try {
+      jobs = await insertJobs(this.store, rows, db, this.options.idempotencyWindowMs);
+    } catch (err) {
+      this.capacity.settle(need, new Map());
+      throw err;
+    }
+    const created = countByQueue(jobs.filter((j) => j.created));
+    this.capacity.settle(need, created);
+    if (!db) for (const queue of created.keys()) this.runner?.wake(queue);
+    return jobs as Array<EnqueuedJob<T>>;
+  }
+
+  /** The job holding `row`'s idempotency key, if it has one and it is held. */
+  private async holderOf(row: NewJobRow, db: Queryable = this.store.pool): Promise<EnqueuedJob | null> {
+    if (row.idempotencyKey === null) return null;
+    const [job] = await this.store.findIdempotent(
+      [{ type: row.type, key: row.idempotencyKey }],
+      this.options.idempotencyWindowMs,
+      db,
+    );
+    return job ? { ...job, created: false } : null;
   }
 
   /** The job with its failed-attempt history, or null. */
@@ -69,4 +139,10 @@ export class JobsService {
     if (!job) throw new JobNotFoundError(String(id));
     return job;
   }
+}
+
+function countByQueue(jobs: Array<{ queue: string }>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { queue } of jobs) counts.set(queue, (counts.get(queue) ?? 0) + 1);
+  return counts;
 }

@@ -6,6 +6,7 @@ import {
   JobsError,
   JobStateError,
   PayloadTooLargeError,
+  QueueFullError,
   UnknownJobTypeError,
 } from '../errors';
 
@@ -15,11 +16,14 @@ export class JobsExceptionFilter implements ExceptionFilter {
   catch(error: JobsError, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const [status, field] = statusOf(error);
+    const full = error instanceof QueueFullError;
+    if (full) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
     res.status(status).json({
       statusCode: status,
       error: error.name,
       message: error.message,
       ...(field ? { field } : {}),
+      ...(full ? { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs } : {}),
     });
   }
 }
@@ -30,5 +34,6 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof PayloadTooLargeError) return [HttpStatus.PAYLOAD_TOO_LARGE, 'payload'];
   if (error instanceof JobNotFoundError) return [HttpStatus.NOT_FOUND, undefined];
   if (error instanceof JobStateError) return [HttpStatus.CONFLICT, 'state'];
+  if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];
 }

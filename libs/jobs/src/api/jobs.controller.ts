@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
 import { JobNotFoundError } from '../errors';
-import type { Job, JobWithAttempts } from '../interfaces';
+import type { EnqueuedJob, Job, JobWithAttempts } from '../interfaces';
 import { JobsService } from '../jobs.service';
 import { JobsExceptionFilter } from './jobs-exception.filter';
 import { parseEnqueueBody } from './parse-enqueue-body';
@@ -11,10 +12,15 @@ import { parseEnqueueBody } from './parse-enqueue-body';
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
+  /** 201 with the new job, or 200 with the job already holding the `idempotencyKey`; the
+   * `Idempotent-Replayed` header says which. 429 with `Retry-After` when the queue is full. */
   @Post()
-  async create(@Body() body: unknown): Promise<Job> {
+  async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<EnqueuedJob> {
     const { type, payload, ...options } = parseEnqueueBody(body);
-    return this.jobs.enqueue(type, payload, options);
+    const job = await this.jobs.enqueue(type, payload, options);
+    res.status(job.created ? HttpStatus.CREATED : HttpStatus.OK);
+    res.setHeader('Idempotent-Replayed', String(!job.created));
+    return job;
   }
 
   @Get(':id')

@@ -1,7 +1,7 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { EnqueueItem } from '../interfaces';
 
-const ALLOWED = new Set(['type', 'payload', 'queue', 'runAt', 'delayMs', 'maxAttempts', 'priority']);
+const ALLOWED = new Set(['type', 'payload', 'queue', 'runAt', 'delayMs', 'maxAttempts', 'priority', 'idempotencyKey']);
 
 /** Turns a JSON request body into an enqueue item; types and ranges are checked by the service. */
 export function parseEnqueueBody(body: unknown): EnqueueItem {
@@ -28,5 +28,6 @@ export function parseEnqueueBody(body: unknown): EnqueueItem {
     delayMs: input.delayMs as number | undefined,
     maxAttempts: input.maxAttempts as number | undefined,
     priority: input.priority as number | undefined,
+    idempotencyKey: input.idempotencyKey as string | undefined,
   };
 }

@@ -75,3 +75,15 @@ export class JobTimeoutError extends JobsError {
     super(`Job timed out after ${timeoutMs} ms`);
   }
 }
+
+/** The queue holds `limit` pending + scheduled jobs (`maxPendingJobs`); nothing was written. Try again
+ * after about `retryAfterMs`, or enqueue with `{ wait: true }`. */
+export class QueueFullError extends JobsError {
+  constructor(
+    readonly queue: string,
+    readonly limit: number,
+    readonly retryAfterMs: number,
+  ) {
+    super(`Queue "${queue}" is full (${limit} pending jobs at most); retry in about ${retryAfterMs} ms`);
+  }
+}

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { JOB_STATES } from '../jobs.constants';
 
 /**
@@ -32,7 +33,13 @@ export interface Job<T = unknown> {
   lastError: string | null;
   /** How many times the job was replayed after failing or being canceled. */
   replays: number;
+  /** The key given at enqueue, if any (kept after it stopped blocking duplicates). */
+  idempotencyKey: string | null;
 }
+
+/** What `enqueue` returns: the job, and whether this call created it (`false`: an existing job
+ * with the same idempotency key was returned instead). */
+export type EnqueuedJob<T = unknown> = Job<T> & { created: boolean };
 
 /** How an attempt ended. Successful attempts are not stored as rows: the job row tells them. */
 export type AttemptOutcome = 'failed' | 'timed_out' | 'lost' | 'canceled';
@@ -76,6 +83,21 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Higher runs first; -32768..32767, default 0. */
   priority?: number;
+  /** 1-255 characters. While a job of the same type with this key exists unfinished, or finished
+   * less than `idempotencyWindowMs` ago, enqueue returns that job (`created: false`) instead. */
+  idempotencyKey?: string;
+}
+
+/** How one `enqueue` or `enqueueMany` call writes; applies to the whole call. */
+export interface EnqueueCallOptions {
+  /** Insert through this TypeORM EntityManager (from `dataSource.transaction(async (manager) => …)`):
+   * the jobs are part of the caller's transaction, rolled back with it, and seen by workers only
+   * after it commits. Must be a PostgreSQL connection to the module's database. */
+  manager?: EntityManager;
+  /** When the queue is full, wait for room instead of throwing `QueueFullError`. */
+  wait?: boolean;
+  /** Gives up waiting for room (rejects with the signal's reason); does not stop a write under way. */
+  signal?: AbortSignal;
 }
 
 export interface EnqueueItem<T = unknown> extends EnqueueOptions {

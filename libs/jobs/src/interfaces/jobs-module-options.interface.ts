@@ -5,6 +5,8 @@ import type { BackoffOptions } from './job-handler.interface';
 export interface QueueOptions {
   /** Handlers of this queue running at once on this node. */
   concurrency?: number;
+  /** Cap of this queue's pending + scheduled jobs (overrides the module's `maxPendingJobs`). */
+  maxPendingJobs?: number;
 }
 
 /** Connection the module opens and owns when it should not use the host's DataSource. */
@@ -41,6 +43,12 @@ export interface JobsModuleOptions {
   maxPayloadBytes?: number;
   /** Accept jobs whose type has no handler on this node (producer-only nodes; default `false`). */
   allowUnknownTypes?: boolean;
+  /** How long an idempotency key keeps blocking duplicates after its job finished (default 24 h).
+   * Expired keys are cleared by the maintenance of worker nodes, and recognised at enqueue time. */
+  idempotencyWindowMs?: number;
+  /** Cap of pending + scheduled jobs per queue (default unlimited); past it, enqueue throws
+   * `QueueFullError` or, with `{ wait: true }`, waits for room. Approximate across producers. */
+  maxPendingJobs?: number;
   /** Timed-out handlers that ignore their signal and may be detached from their worker slot, so the
    * queue can run another job while they hang on, node-wide (default 0: a hung handler keeps its slot
    * until it returns). Past the budget, a hung handler keeps its slot. */

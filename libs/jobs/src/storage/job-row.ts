@@ -3,7 +3,7 @@ import type { Job, JobAttempt, JobState, AttemptOutcome } from '../interfaces';
 /** Columns selected wherever a whole job is read back. */
 export const JOB_COLUMNS =
   'id, queue, type, payload, state, priority, attempts, max_attempts, run_at, created_at, updated_at, ' +
-  'started_at, finished_at, locked_by, locked_until, last_error, replays';
+  'started_at, finished_at, locked_by, locked_until, last_error, replays, idempotency_key';
 
 export interface JobRow {
   id: string;
@@ -46,6 +46,7 @@ export function toJob<T = unknown>(row: JobRow): Job<T> {
     lockedUntil: row.locked_until,
     lastError: row.last_error,
     replays: row.replays,
+    idempotencyKey: row.idempotency_key ?? null,
   };
 }
 

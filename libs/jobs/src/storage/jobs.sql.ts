@@ -15,35 +15,66 @@ export function createJobsSql(schema: string) {
     wakeChannel: wake,
     cancelChannel: cancelChannel(schema),
 
-    /** One job; announces its queue when it is ready now. $1 queue … $7 delay ms. */
+    /** One job; announces its queue when it is ready now. $1 queue … $7 delay ms, $8 idempotency key.
+     * Returns no row when a job of the type already holds the key (see `findIdempotent`). */
     insertOne: {
       name: `${schema}.insert_one`,
       text: `WITH ins AS (
-          INSERT INTO ${t} (queue, type, payload, priority, max_attempts, run_at, state)
-          SELECT $1, $2, $3::jsonb, $4, $5, r.at, CASE WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END
+          INSERT INTO ${t} (queue, type, payload, priority, max_attempts, run_at, state, idempotency_key, idempotency_active)
+          SELECT $1, $2, $3::jsonb, $4, $5, r.at, CASE WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
+                 $8::text, $8::text IS NOT NULL
           FROM (SELECT ${runAt} AS at) r
+          ON CONFLICT (type, idempotency_key) WHERE idempotency_active DO NOTHING
           RETURNING ${JOB_COLUMNS}
         ), woke AS (SELECT pg_notify('${wake}', queue) FROM ins WHERE state = 'pending')
         SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0`,
     },
 
-    /** Many jobs in one statement; one notification per distinct ready queue. */
+    /** Many jobs in one statement; one notification per distinct ready queue. Rows whose
+     * idempotency key ($8) is already held by a job of their type are skipped (not returned). */
     insertMany: {
       name: `${schema}.insert_many`,
       text: `WITH d AS (
-          SELECT q, ty, p, pr, ma, COALESCE(at, now() + COALESCE(dl, 0) * interval '1 millisecond') AS at, ord
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::bigint[])
-            WITH ORDINALITY AS u(q, ty, p, pr, ma, at, dl, ord)
+          SELECT q, ty, p, pr, ma, COALESCE(at, now() + COALESCE(dl, 0) * interval '1 millisecond') AS at, k, ord
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::bigint[], $8::text[])
+            WITH ORDINALITY AS u(q, ty, p, pr, ma, at, dl, k, ord)
         ), ins AS (
-          INSERT INTO ${t} (queue, type, payload, priority, max_attempts, run_at, state)
-          SELECT q, ty, p::jsonb, pr, ma, at, CASE WHEN at > now() THEN 'scheduled' ELSE 'pending' END
+          INSERT INTO ${t} (queue, type, payload, priority, max_attempts, run_at, state, idempotency_key, idempotency_active)
+          SELECT q, ty, p::jsonb, pr, ma, at, CASE WHEN at > now() THEN 'scheduled' ELSE 'pending' END, k, k IS NOT NULL
           FROM d ORDER BY ord
+          ON CONFLICT (type, idempotency_key) WHERE idempotency_active DO NOTHING
           RETURNING ${JOB_COLUMNS}
         ), woke AS (
           SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM ins WHERE state = 'pending') q
         )
         SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0 ORDER BY id`,
     },
+
+    /** The jobs holding idempotency keys: $1 types, $2 keys (pairwise), $3 window ms. A key whose job
+     * finished more than the window ago is released here (so it can be reused at once, whether or
+     * not maintenance ran) and its job is not returned. */
+    findIdempotent: `WITH k AS (
+        SELECT * FROM unnest($1::text[], $2::text[]) AS k(k_type, k_key)
+      ), expired AS (
+        UPDATE ${t} j SET idempotency_active = false
+        FROM k
+        WHERE j.type = k.k_type AND j.idempotency_key = k.k_key AND j.idempotency_active
+          AND j.finished_at < now() - $3::bigint * interval '1 millisecond'
+        RETURNING j.id
+      )
+      SELECT ${JOB_COLUMNS} FROM ${t} JOIN k ON type = k.k_type AND idempotency_key = k.k_key
+      WHERE idempotency_active AND (finished_at IS NULL OR finished_at >= now() - $3::bigint * interval '1 millisecond')`,
+
+    /** Release up to $2 idempotency keys whose job finished more than $1 ms ago (maintenance). */
+    expireIdempotencyKeys: `UPDATE ${t} SET idempotency_active = false
+      WHERE id IN (SELECT id FROM ${t}
+        WHERE idempotency_active AND finished_at IS NOT NULL AND finished_at < now() - $1::bigint * interval '1 millisecond'
+        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+
+    /** Pending + scheduled jobs of queue $1, counted up to $2 (bounded, on jobs_ready_idx). */
+    countPending: `SELECT count(*)::int AS n FROM (
+        SELECT 1 FROM ${t} WHERE queue = $1 AND state IN ('pending', 'scheduled') LIMIT $2
+      ) x`,
 
     /** Claim up to $3 ready jobs of queue $1 whose type is in $2, for worker $4 with a lease of $5 ms.
      * Claiming starts the attempt. */

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { AttemptOutcome, Job, JobWithAttempts } from '../interfaces';
 import { JobNotFoundError, JobStateError } from '../errors';
 import { createJobsSql, type JobsSql } from './jobs.sql';
@@ -13,6 +13,7 @@ export interface NewJobRow {
   maxAttempts: number;
   runAt: Date | null;
   delayMs: number | null;
+  idempotencyKey: string | null;
 }
 
 /** An attempt that ended in failure, as the worker reports it. `delayMs` null: dead-letter it. */
@@ -26,8 +27,11 @@ export interface FailedAttempt {
   startedAt: Date;
 }
 
-/** Something `query()` can be called on: the pool, a client, or a TypeORM query runner's client. */
-export type Queryable = Pick<Pool, 'query'>;
+/** Something a statement can run on: the pool, a client in a transaction, or a caller's TypeORM
+ * EntityManager (`managerQueryable`, which runs it unnamed). */
+export interface Queryable {
+  query<R extends QueryResultRow>(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: R[] }>;
+}
 
 const ID = /^[1-9][0-9]{0,18}$/;
 
@@ -46,14 +50,25 @@ export class JobsStore {
     return ID.test(id);
   }
 
-  async insertOne(row: NewJobRow, db: Queryable = this.pool): Promise<Job> {
+  /** The inserted job, or null when a job of its type holds its idempotency key. */
+  async insertOne(row: NewJobRow, db: Queryable = this.pool): Promise<Job | null> {
     const res = await db.query<JobRow>({
       ...this.sql.insertOne,
-      values: [row.queue, row.type, row.payloadJson, row.priority, row.maxAttempts, row.runAt, row.delayMs],
+      values: [
+        row.queue,
+        row.type,
+        row.payloadJson,
+        row.priority,
+        row.maxAttempts,
+        row.runAt,
+        row.delayMs,
+        row.idempotencyKey,
+      ],
     });
-    return toJob(res.rows[0]);
+    return res.rows.length === 0 ? null : toJob(res.rows[0]);
   }
 
+  /** The inserted jobs in id order; rows whose idempotency key is held are skipped. */
   async insertMany(rows: NewJobRow[], db: Queryable = this.pool): Promise<Job[]> {
     if (rows.length === 0) return [];
     const res = await db.query<JobRow>({
@@ -66,9 +81,42 @@ export class JobsStore {
         rows.map((r) => r.maxAttempts),
         rows.map((r) => r.runAt),
         rows.map((r) => r.delayMs),
+        rows.map((r) => r.idempotencyKey),
       ],
     });
     return res.rows.map((r) => toJob(r));
+  }
+
+  /** The jobs holding these keys, and so blocking their reuse; a key whose job finished more than
+   * `windowMs` ago is released instead. */
+  async findIdempotent(
+    keys: Array<{ type: string; key: string }>,
+    windowMs: number,
+    db: Queryable = this.pool,
+  ): Promise<Job[]> {
+    const res = await db.query<JobRow>({
+      text: this.sql.findIdempotent,
+      values: [keys.map((k) => k.type), keys.map((k) => k.key), windowMs],
+    });
+    return res.rows.map((r) => toJob(r));
+  }
+
+  /** Releases the idempotency keys of jobs finished more than `windowMs` ago, in batches of
+   * `batchSize` (each its own short statement), at most `maxBatches` per call. */
+  async expireIdempotencyKeys(windowMs: number, batchSize = 1_000, maxBatches = 10): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const res = await this.pool.query(this.sql.expireIdempotencyKeys, [windowMs, batchSize]);
+      total += res.rowCount ?? 0;
+      if ((res.rowCount ?? 0) < batchSize) break;
+    }
+    return total;
+  }
+
+  /** Pending + scheduled jobs of `queue`, counted only up to `atMost`, so cheap on a big table. */
+  async countPending(queue: string, atMost: number): Promise<number> {
+    const res = await this.pool.query<{ n: number }>(this.sql.countPending, [queue, atMost]);
+    return res.rows[0].n;
   }
 
   async claim(queue: string, types: string[], limit: number, workerId: string, leaseMs: number): Promise<Job[]> {
@@ -181,7 +229,8 @@ export class JobsStore {
     return res.rows[0];
   }
 
-  private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
+  /** Runs `work` in a transaction on one pooled client: committed if it resolves, else rolled back. */
+  async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

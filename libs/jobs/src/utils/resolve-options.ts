@@ -11,6 +11,7 @@ export interface ResolvedJobsOptions {
   queues: Record<string, QueueOptions>;
   pollIntervalMs: number;
   leaseMs: number;
+  livenessCheckMs: number;
   shutdownGracePeriodMs: number;
   defaultMaxAttempts: number;
   defaultTimeoutMs: number;
@@ -18,6 +19,12 @@ export interface ResolvedJobsOptions {
   maxDelayMs: number;
   maxPayloadBytes: number;
   allowUnknownTypes: boolean;
+  /** How long an idempotency key keeps blocking duplicates after its job finished. */
+  idempotencyWindowMs: number;
+  /** Default cap of pending + scheduled jobs per queue; null: unlimited. */
+  maxPendingJobs: number | null;
+  maxDetachedHandlers: number;
+  detachAfterMs: number;
 }
 
 /** Checks that `value`, when set, is an integer in [min, max]; `field` names it in the error. */
@@ -33,14 +40,21 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
   checkInt('concurrency', options.concurrency, 1, 10_000);
   checkInt('pollIntervalMs', options.pollIntervalMs, 10);
   checkInt('leaseMs', options.leaseMs, 1_000);
+  checkInt('livenessCheckMs', options.livenessCheckMs, 50);
   checkInt('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0);
   checkInt('defaultMaxAttempts', options.defaultMaxAttempts, 1, 1_000);
   checkInt('defaultTimeoutMs', options.defaultTimeoutMs, 1);
   checkInt('defaultBackoff.baseDelayMs', options.defaultBackoff?.baseDelayMs, 0);
   checkInt('defaultBackoff.maxDelayMs', options.defaultBackoff?.maxDelayMs, 0);
   checkInt('maxPayloadBytes', options.maxPayloadBytes, 2);
-  for (const [name, q] of Object.entries(options.queues ?? {}))
+  checkInt('maxDetachedHandlers', options.maxDetachedHandlers, 0, 100_000);
+  checkInt('detachAfterMs', options.detachAfterMs, 0);
+  checkInt('idempotencyWindowMs', options.idempotencyWindowMs, 0);
+  checkInt('maxPendingJobs', options.maxPendingJobs, 1);
+  for (const [name, q] of Object.entries(options.queues ?? {})) {
     checkInt(`queues.${name}.concurrency`, q.concurrency, 1, 10_000);
+    checkInt(`queues.${name}.maxPendingJobs`, q.maxPendingJobs, 1);
+  }
   const schema = options.schema ?? DEFAULTS.schema;
   quoteSchema(schema);
   return {
@@ -51,6 +65,7 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
     queues: options.queues ?? {},
     pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
     leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
+    livenessCheckMs: options.livenessCheckMs ?? DEFAULTS.livenessCheckMs,
     shutdownGracePeriodMs: options.shutdownGracePeriodMs ?? DEFAULTS.shutdownGracePeriodMs,
     defaultMaxAttempts: options.defaultMaxAttempts ?? DEFAULTS.maxAttempts,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULTS.timeoutMs,
@@ -58,5 +73,9 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
     maxDelayMs: options.defaultBackoff?.maxDelayMs ?? DEFAULTS.maxDelayMs,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     allowUnknownTypes: options.allowUnknownTypes ?? false,
+    idempotencyWindowMs: options.idempotencyWindowMs ?? DEFAULTS.idempotencyWindowMs,
+    maxPendingJobs: options.maxPendingJobs ?? null,
+    maxDetachedHandlers: options.maxDetachedHandlers ?? DEFAULTS.maxDetachedHandlers,
+    detachAfterMs: options.detachAfterMs ?? DEFAULTS.detachAfterMs,
   };
 }

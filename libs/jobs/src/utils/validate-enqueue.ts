@@ -1,5 +1,5 @@
 import { InvalidJobOptionsError, PayloadTooLargeError, UnknownJobTypeError } from '../errors';
-import type { EnqueueItem } from '../interfaces';
+import type { EnqueueCallOptions, EnqueueItem } from '../interfaces';
 import { DEFAULTS, LIMITS } from '../jobs.constants';
 import type { JobsRegistry } from '../jobs.registry';
 import type { NewJobRow } from '../storage/jobs.store';
@@ -12,6 +12,26 @@ function checkName(field: string, value: unknown, max: number): string {
     throw new InvalidJobOptionsError(field, `must be 1-${max} characters of letters, digits, _ . : -`);
   }
   return value;
+}
+
+/** An idempotency key: 1-255 characters, no NUL (PostgreSQL text cannot hold it). */
+function checkIdempotencyKey(value: unknown): string | null {
+  if (value === undefined) return null;
+  const max = LIMITS.maxIdempotencyKeyLength;
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || value.includes('\0')) {
+    throw new InvalidJobOptionsError('idempotencyKey', `must be a string of 1-${max} characters without NUL`);
+  }
+  return value;
+}
+
+/** The options that apply to a whole enqueue call (the manager is checked where it is used). */
+export function checkCallOptions(options: EnqueueCallOptions): void {
+  if (options.wait !== undefined && typeof options.wait !== 'boolean') {
+    throw new InvalidJobOptionsError('wait', 'must be a boolean');
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidJobOptionsError('signal', 'must be an AbortSignal');
+  }
 }
 
 /** JSON text of a payload, or a clear error for what JSON cannot carry. */
@@ -52,5 +72,6 @@ export function toNewJobRow(item: EnqueueItem, registry: JobsRegistry, options: 
     maxAttempts: item.maxAttempts ?? handler?.metadata.maxAttempts ?? options.defaultMaxAttempts,
     runAt: item.runAt ?? null,
     delayMs: item.delayMs ?? null,
+    idempotencyKey: checkIdempotencyKey(item.idempotencyKey),
   };
 }

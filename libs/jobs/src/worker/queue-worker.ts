@@ -4,9 +4,10 @@ import type { Job, JobContext } from '../interfaces';
 import type { JobsRegistry } from '../jobs.registry';
 import type { JobsStore } from '../storage/jobs.store';
 import type { ResolvedJobsOptions } from '../utils/resolve-options';
+import type { DetachBudget } from './detach-budget';
 
 /** Running handlers are keyed per attempt, not per job: a timed-out handler that ignores its
- * signal keeps its slot while the job's retry runs beside it on the same node. */
+ * signal keeps its slot (unless it is detached) while the job's retry runs beside it on the same node. */
 function attemptKey(job: Job): string {
   return `${job.id}:${job.replays}:${job.attempts}`;
 }
@@ -20,6 +21,12 @@ export interface RunningJob {
   startedAt: Date;
   settled: SettledReason | null;
   timer?: NodeJS.Timeout;
+  /** Set once a timed-out handler that ignored its signal was let go of: it holds no slot any more. */
+  detached?: boolean;
+  /** Fires `detachAfterMs` after the timeout, when detaching is on. */
+  detachTimer?: NodeJS.Timeout;
+  /** Cancels the wait for a place in a full detach budget. */
+  stopWaiting?: () => void;
 }
 
 /** Where a worker sends the outcome of an attempt (batched by the runner). */
@@ -37,6 +44,8 @@ export interface QueueWorkerDeps {
   workerId: string;
   sink: OutcomeSink;
   logger: Logger;
+  /** The node's allowance of detached handlers (none: never detach). */
+  detachBudget?: DetachBudget;
 }
 
 /**
@@ -45,7 +54,7 @@ export interface QueueWorkerDeps {
  * time; wake-ups that arrive meanwhile are folded into the next claim.
  */
 export class QueueWorker {
-  /** Every handler in flight, settled or not: what occupies the slots. */
+  /** Every handler in flight, settled or not, except detached ones: what occupies the slots. */
   readonly running = new Map<string, RunningJob>();
   /** The attempts this node still owns, by job id (a job has at most one owned attempt). */
   private readonly owned = new Map<string, RunningJob>();
@@ -61,6 +70,10 @@ export class QueueWorker {
 
   get queue(): string {
     return this.deps.queue;
+  }
+
+  get concurrency(): number {
+    return this.deps.concurrency;
   }
 
   start(): void {
@@ -141,7 +154,7 @@ export class QueueWorker {
       } while (this.fetchAgain && !this.stopped);
     } catch (err) {
       this.fetchFailures += 1;
-      const delay = Math.min(5_000, 100 * 2 ** Math.min(this.fetchFailures, 6));
+      const delay = Math.min(2_000, 100 * 2 ** Math.min(this.fetchFailures, 5));
       this.deps.logger.warn(
         `Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying in ${delay} ms`,
       );
@@ -184,11 +197,60 @@ export class QueueWorker {
 
   private timeOut(entry: RunningJob, timeoutMs: number): void {
     const error = new JobTimeoutError(timeoutMs);
-    if (this.settleEntry(entry, 'timeout', error)) this.deps.sink.failed(entry, error, 'timed_out');
+    if (!this.settleEntry(entry, 'timeout', error)) return;
+    this.deps.sink.failed(entry, error, 'timed_out');
+    const budget = this.deps.detachBudget;
+    if (!budget || budget.max === 0) return;
+    // A handler that honours its signal returns within moments of the abort; only one still running
+    // after `detachAfterMs` is let go of.
+    entry.detachTimer = setTimeout(() => this.tryDetach(entry, budget), this.deps.options.detachAfterMs);
+    entry.detachTimer.unref();
+  }
+
+  /** The timed-out handler ignored its abort: free its slot if the node's budget allows, else keep
+   * the slot taken and wait for a place. */
+  private tryDetach(entry: RunningJob, budget: DetachBudget): void {
+    if (this.running.get(attemptKey(entry.job)) !== entry) return; // it returned meanwhile
+    if (budget.tryAcquire()) {
+      this.detach(entry, budget);
+      return;
+    }
+    const { job } = entry;
+    this.deps.logger.warn(
+      `Job ${job.id} ("${job.type}", attempt ${job.attempts}) ignores its timeout, but the detach budget is ` +
+        `exhausted (${budget.detached}/${budget.max} handlers detached on this node): it keeps its slot in queue ` +
+        `"${this.deps.queue}" until it returns or a detached handler does`,
+    );
+    entry.stopWaiting = budget.wait(() => this.detach(entry, budget));
+  }
+
+  /** Lets go of a hung handler (a budget place already taken): its slot is free for another job. Its
+   * attempt was recorded as timed out; whatever it returns later is ignored. */
+  private detach(entry: RunningJob, budget: DetachBudget): void {
+    entry.detached = true;
+    entry.stopWaiting = undefined;
+    this.running.delete(attemptKey(entry.job));
+    const { job } = entry;
+    this.deps.logger.warn(
+      `Job ${job.id} ("${job.type}", attempt ${job.attempts}) ignored its timeout for ` +
+        `${this.deps.options.detachAfterMs} ms after the abort: handler detached to free its slot in queue ` +
+        `"${this.deps.queue}" (${budget.detached}/${budget.max} detached on this node)`,
+    );
+    if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+    this.wake();
   }
 
   private finish(entry: RunningJob, thrown: unknown, threw = thrown !== undefined): void {
     clearTimeout(entry.timer);
+    clearTimeout(entry.detachTimer);
+    entry.stopWaiting?.();
+    if (entry.detached) {
+      // Its slot was freed when it was detached and its attempt recorded as timed out: only its
+      // place in the budget is given back (possibly to a hung handler waiting for one).
+      this.deps.logger.log(`Detached handler of job ${entry.job.id} (attempt ${entry.job.attempts}) returned`);
+      this.deps.detachBudget?.release();
+      return;
+    }
     this.running.delete(attemptKey(entry.job));
     if (this.owned.get(entry.job.id) === entry) this.owned.delete(entry.job.id);
     if (!entry.settled) {

@@ -10,6 +10,7 @@ export class WriteBatcher<T> {
   private buffer: T[] = [];
   private running: Promise<void> | null = null;
   private retryDelayMs = 0;
+  private closed = false;
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
@@ -24,7 +25,19 @@ export class WriteBatcher<T> {
 
   push(item: T): void {
     this.buffer.push(item);
-    if (!this.running) this.running = this.drain();
+    if (!this.running && !this.closed) this.running = this.drain();
+  }
+
+  /**
+   * Stops retrying, for a node whose shutdown deadline has passed: returns how many items were
+   * never written. Their jobs stay `running` in the database and are recovered by liveness or lease
+   * expiry (and run again: at least once), so a process whose database is gone can still exit.
+   */
+  close(): number {
+    this.closed = true;
+    const dropped = this.buffer.length;
+    this.buffer = [];
+    return dropped;
   }
 
   /** Resolves once everything pushed so far is written (or `give up` is reached by the deadline). */
@@ -39,16 +52,17 @@ export class WriteBatcher<T> {
   private async drain(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      while (this.buffer.length > 0) {
+      while (this.buffer.length > 0 && !this.closed) {
         const batch = this.buffer.splice(0, this.maxBatch);
         try {
           await this.write(batch);
           this.retryDelayMs = 0;
         } catch (err) {
+          if (this.closed) return;
           this.buffer.unshift(...batch);
           this.onError(err, batch.length);
           this.retryDelayMs = Math.min(this.maxRetryDelayMs, Math.max(50, this.retryDelayMs * 2));
-          await sleep(this.retryDelayMs);
+          await sleep(this.retryDelayMs, undefined, { ref: false });
         }
       }
     } finally {
