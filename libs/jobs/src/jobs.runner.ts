@@ -20,6 +20,9 @@ import { NotificationListener } from './worker/notification-listener';
 import { QueueWorker, type OutcomeSink, type RunningJob } from './worker/queue-worker';
 import { WriteBatcher } from './worker/write-batcher';
 
+/** Finished jobs waiting to be written past which a node stops claiming until the writes catch up. */
+const OUTCOME_BACKLOG_LIMIT = 5_000;
+
 /**
  * The node's worker runtime, tied to the Nest lifecycle: queue workers start in
  * `onApplicationBootstrap`; `beforeApplicationShutdown` stops claiming, lets running jobs finish
@@ -78,6 +81,7 @@ export class JobsRunner
         sink: this,
         logger: this.logger,
         detachBudget: this.detachBudget,
+        mayClaim: () => this.completions.size + this.failures.size < OUTCOME_BACKLOG_LIMIT,
       });
       this.workers.set(queue, worker);
     }

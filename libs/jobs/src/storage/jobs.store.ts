@@ -174,8 +174,8 @@ export class JobsStore {
   }
 
   async promoteDue(limit: number): Promise<number> {
-    const res = await this.pool.query(this.sql.promoteDue, [limit]);
-    return res.rowCount ?? 0;
+    const res = await this.pool.query<{ n: number }>({ ...this.sql.promoteDue, values: [limit] });
+    return res.rows[0].n;
   }
 
   async get(id: string): Promise<JobWithAttempts | null> {

@@ -46,6 +46,9 @@ export interface QueueWorkerDeps {
   logger: Logger;
   /** The node's allowance of detached handlers (none: never detach). */
   detachBudget?: DetachBudget;
+  /** False while the node's outcome writes are backed up: claiming more would only pile up
+   * finished jobs whose leases are no longer renewed. */
+  mayClaim?: () => boolean;
 }
 
 /**
@@ -64,6 +67,7 @@ export class QueueWorker {
   private pollTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private fetchFailures = 0;
+  private wakeQueued = false;
   private idle: Array<() => void> = [];
 
   constructor(private readonly deps: QueueWorkerDeps) {}
@@ -146,6 +150,10 @@ export class QueueWorker {
         this.fetchAgain = false;
         const free = concurrency - this.running.size;
         if (free <= 0) break;
+        if (this.deps.mayClaim && !this.deps.mayClaim()) {
+          this.retryLater(20);
+          break;
+        }
         const types = registry.all().map((h) => h.metadata.type);
         const jobs = await store.claim(queue, types, free, workerId, options.leaseMs);
         this.fetchFailures = 0;
@@ -158,9 +166,7 @@ export class QueueWorker {
       this.deps.logger.warn(
         `Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying in ${delay} ms`,
       );
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.wake(), delay);
-      this.retryTimer.unref();
+      this.retryLater(delay);
     }
   }
 
@@ -237,7 +243,7 @@ export class QueueWorker {
         `"${this.deps.queue}" (${budget.detached}/${budget.max} detached on this node)`,
     );
     if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
-    this.wake();
+    this.wakeSoon();
   }
 
   private finish(entry: RunningJob, thrown: unknown, threw = thrown !== undefined): void {
@@ -258,6 +264,23 @@ export class QueueWorker {
       else this.deps.sink.completed(entry);
     }
     if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
-    this.wake();
+    this.wakeSoon();
+  }
+
+  /** Handlers that finish in the same turn of the event loop free their slots together: claim
+   * for all of them in one statement, not one claim for the first and another for the rest. */
+  private wakeSoon(): void {
+    if (this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      this.wake();
+    });
+  }
+
+  private retryLater(delayMs: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.wake(), delayMs);
+    this.retryTimer.unref();
   }
 }

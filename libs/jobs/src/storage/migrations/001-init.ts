@@ -27,10 +27,10 @@ export function initMigration(s: string): string[] {
        last_error text,
        replays integer NOT NULL DEFAULT 0
      ) WITH (fillfactor = 80)`,
-    // The fetch path: ready jobs of one queue, highest priority first, then oldest run time.
-    `CREATE INDEX jobs_ready_idx ON ${s}.jobs (queue, priority DESC, run_at, id)
-       WHERE state IN ('pending', 'scheduled')`,
-    // Delayed jobs and retries by run time, so showing due ones as pending stays cheap.
+    // The fetch path: ready jobs of one queue, highest priority first, then oldest run time. Only
+    // `pending` jobs: jobs waiting for a future time are not walked by every claim.
+    `CREATE INDEX jobs_ready_idx ON ${s}.jobs (queue, priority DESC, run_at, id) WHERE state = 'pending'`,
+    // Delayed jobs and retries by run time: each poll promotes the due ones to pending.
     `CREATE INDEX jobs_scheduled_idx ON ${s}.jobs (run_at) WHERE state = 'scheduled'`,
     // Lease recovery: running jobs by lease end.
     `CREATE INDEX jobs_running_idx ON ${s}.jobs (locked_until) WHERE state = 'running'`,
