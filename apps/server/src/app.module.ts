@@ -3,7 +3,7 @@ import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JobsApiModule, JobsModule } from '@app/jobs';
 import { EmailHandler } from './handlers/email.handler';
-import { SimulateHandler } from './handlers/simulate.handler';
+import { EXECUTION_LOG, SimulateHandler } from './handlers/simulate.handler';
 import { HealthController } from './health.controller';
 
 export interface AppOptions {
@@ -11,6 +11,10 @@ export interface AppOptions {
   concurrency?: number;
   schema?: string;
   shutdownGracePeriodMs?: number;
+  leaseMs?: number;
+  pollIntervalMs?: number;
+  /** File the `simulate` handler appends `start`/`end` lines to, one per execution event. */
+  executionLog?: string;
 }
 
 /** The runnable service: jobs on the given database, the REST API under /api, health. */
@@ -27,12 +31,14 @@ export class AppModule {
           schema: options.schema,
           concurrency: options.concurrency,
           shutdownGracePeriodMs: options.shutdownGracePeriodMs,
+          leaseMs: options.leaseMs,
+          pollIntervalMs: options.pollIntervalMs,
         }),
         JobsApiModule,
         RouterModule.register([{ path: 'api', module: JobsApiModule }]),
       ],
       controllers: [HealthController],
-      providers: [EmailHandler, SimulateHandler],
+      providers: [EmailHandler, SimulateHandler, { provide: EXECUTION_LOG, useValue: options.executionLog ?? null }],
     };
   }
 }

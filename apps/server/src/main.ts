@@ -24,6 +24,9 @@ async function main(): Promise<void> {
       concurrency: config.concurrency,
       schema: config.schema,
       shutdownGracePeriodMs: config.shutdownGracePeriodMs,
+      leaseMs: config.leaseMs,
+      pollIntervalMs: config.pollIntervalMs,
+      executionLog: config.executionLog,
     }),
   );
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobHandler, PermanentJobError, type Job, type JobContext } from '@app/jobs';
 
@@ -16,11 +17,32 @@ export interface SimulatePayload {
   throwValue?: unknown;
 }
 
+/** Injection token of the execution log's path (`JOBS_EXECUTION_LOG`), or null for none. */
+export const EXECUTION_LOG = Symbol('EXECUTION_LOG');
+
+/**
+ * With an execution log, every run appends `start <jobId> <attempt> <pid> <epochMs>` before its work
+ * and `end <jobId> <attempt> <pid> <epochMs> <ok|fail>` after it. The appends are synchronous
+ * writes, so the lines survive a SIGKILL of the process: crash tests read them to tell which runs
+ * were interrupted and how soon they started again.
+ */
 @Injectable()
 @JobHandler('simulate', { timeoutMs: 60_000, backoff: { baseDelayMs: 100, maxDelayMs: 5_000 } })
 export class SimulateHandler {
+  constructor(@Optional() @Inject(EXECUTION_LOG) private readonly executionLog: string | null = null) {}
+
   async handle(job: Job<SimulatePayload>, ctx: JobContext): Promise<void> {
-    const p = job.payload ?? {};
+    this.record(`start ${job.id} ${ctx.attempt} ${process.pid} ${Date.now()}`);
+    try {
+      await this.run(job.payload ?? {}, ctx);
+    } catch (err) {
+      this.record(`end ${job.id} ${ctx.attempt} ${process.pid} ${Date.now()} fail`);
+      throw err;
+    }
+    this.record(`end ${job.id} ${ctx.attempt} ${process.pid} ${Date.now()} ok`);
+  }
+
+  private async run(p: SimulatePayload, ctx: JobContext): Promise<void> {
     if (p.durationMs) await sleep(p.durationMs, undefined, { signal: ctx.signal });
     if (p.hang) await new Promise<never>(() => undefined);
     if (p.throwValue !== undefined) throw p.throwValue;
@@ -28,5 +50,9 @@ export class SimulateHandler {
     if (p.failTimes !== undefined && ctx.attempt <= p.failTimes) {
       throw new Error(`simulated failure on attempt ${ctx.attempt} of ${p.failTimes}`);
     }
+  }
+
+  private record(line: string): void {
+    if (this.executionLog) appendFileSync(this.executionLog, `${line}\n`);
   }
 }
