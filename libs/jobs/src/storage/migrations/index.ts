@@ -3,6 +3,7 @@ import { DEFAULTS } from '../../jobs.constants';
 import { quoteSchema } from '../schema-name';
 import { initMigration } from './001-init';
 import { deliveryMigration } from './002-delivery';
+import { adminMigration } from './003-admin';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -25,6 +26,18 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
       `DROP SEQUENCE ${s}.workers_lock_seq`,
       `ALTER TABLE ${s}.jobs DROP COLUMN idempotency_key, DROP COLUMN idempotency_active`,
       `DELETE FROM ${s}.schema_migrations WHERE version = 2`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'admin',
+    statements: adminMigration,
+    down: (s) => [
+      `DROP TABLE ${s}.job_events`,
+      `DROP TABLE ${s}.queues`,
+      `DROP INDEX ${s}.jobs_state_list_idx, ${s}.jobs_queue_list_idx, ${s}.jobs_type_list_idx,
+         ${s}.jobs_idempotency_key_idx, ${s}.jobs_payload_idx, ${s}.jobs_created_brin`,
+      `DELETE FROM ${s}.schema_migrations WHERE version = 3`,
     ],
   },
 ];
