@@ -54,7 +54,10 @@ describe('REST API of the server', () => {
     const text = raw ?? (body === undefined ? undefined : JSON.stringify(body));
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: text === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(text === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(method === 'GET' ? {} : { 'x-requested-with': 'test' }),
+      },
       body: text,
     });
     const reply = await res.text();

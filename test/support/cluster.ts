@@ -147,7 +147,7 @@ export class ServerNode {
   async enqueue(type: string, payload: unknown, options: Record<string, unknown> = {}): Promise<string> {
     const res = await fetch(`${this.url}/api/jobs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'test' },
       body: JSON.stringify({ type, payload, ...options }),
     });
     const text = await res.text();

@@ -1,12 +1,12 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
-import { JobsApiModule } from '@app/jobs';
+import { JobsApiModule, type JobsApiOptions } from '@app/jobs';
 import type { TestApp } from './app';
 
 /** Imports for `createTestApp`'s `extra`: the REST API under `/api`, as the server mounts it. */
-export function restApiImports(): Pick<ModuleMetadata, 'imports'> {
-  return { imports: [JobsApiModule, RouterModule.register([{ path: 'api', module: JobsApiModule }])] };
+export function restApiImports(options: JobsApiOptions = {}): Pick<ModuleMetadata, 'imports'> {
+  return { imports: [JobsApiModule.forRoot(options), RouterModule.register([{ path: 'api', module: JobsApiModule }])] };
 }
 
 /** Starts the test app's HTTP server on a free local port; returns its base URL. */
@@ -27,7 +27,7 @@ export interface JsonReply {
 export async function postJson(url: string, body: unknown): Promise<JsonReply> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-requested-with': 'test' },
     body: JSON.stringify(body),
   });
   const text = await res.text();

@@ -34,7 +34,7 @@ export class AppModule {
           leaseMs: options.leaseMs,
           pollIntervalMs: options.pollIntervalMs,
         }),
-        JobsApiModule,
+        JobsApiModule.forRoot(),
         RouterModule.register([{ path: 'api', module: JobsApiModule }]),
       ],
       controllers: [HealthController],

@@ -1,7 +1,24 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { JOBS_API_OPTIONS, JobsAccessGuard, type JobsApiOptions } from './access';
 import { JobsController } from './jobs.controller';
+import { MeController } from './me.controller';
 
-/** The REST API over `JobsService` (needs `JobsModule` registered with `isGlobal: true`, or imported
- * alongside). Mount it under a prefix with Nest's `RouterModule`. */
-@Module({ controllers: [JobsController] })
-export class JobsApiModule {}
+const CONTROLLERS = [JobsController, MeController];
+
+/**
+ * The admin REST API over `JobsService` (needs `JobsModule` registered with `isGlobal: true`).
+ * Mount it under a prefix with Nest's `RouterModule` (`apps/server` uses `/api`). `forRoot()` takes
+ * the host's guards and an access resolver (`full`, `read-only`, or per action). Every controller
+ * of the API uses `JobsAccessGuard` itself, so the host's other routes are never touched.
+ */
+@Module({})
+export class JobsApiModule {
+  static forRoot(options: JobsApiOptions = {}): DynamicModule {
+    return {
+      module: JobsApiModule,
+      controllers: CONTROLLERS,
+      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard],
+      exports: [JOBS_API_OPTIONS],
+    };
+  }
+}

@@ -1,20 +1,23 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { JobNotFoundError } from '../errors';
 import type { EnqueuedJob, Job, JobWithAttempts } from '../interfaces';
 import { JobsService } from '../jobs.service';
+import { JobsAccessGuard, RequiresJobsAction } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
 import { parseEnqueueBody } from './parse-enqueue-body';
 
 /** REST access to jobs. Mounted under `jobs` by `JobsApiModule` (the server puts it under `/api`). */
 @Controller('jobs')
 @UseFilters(JobsExceptionFilter)
+@UseGuards(JobsAccessGuard)
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   /** 201 with the new job, or 200 with the job already holding the `idempotencyKey`; the
    * `Idempotent-Replayed` header says which. 429 with `Retry-After` when the queue is full. */
   @Post()
+  @RequiresJobsAction('enqueue')
   async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<EnqueuedJob> {
     const { type, payload, ...options } = parseEnqueueBody(body);
     const job = await this.jobs.enqueue(type, payload, options);
@@ -31,12 +34,14 @@ export class JobsController {
   }
 
   @Post(':id/cancel')
+  @RequiresJobsAction('cancel')
   @HttpCode(200)
   async cancel(@Param('id') id: string): Promise<Job> {
     return this.jobs.cancel(id);
   }
 
   @Post(':id/replay')
+  @RequiresJobsAction('replay')
   @HttpCode(200)
   async replay(@Param('id') id: string, @Body() body: unknown): Promise<Job> {
     const payload = typeof body === 'object' && body !== null ? (body as { payload?: unknown }).payload : undefined;

@@ -1,0 +1,25 @@
+import type { CanActivate, Type } from '@nestjs/common';
+import type { Request } from 'express';
+
+/** Write actions of the admin API. Reading is allowed to anyone the host's guards let through. */
+export const JOBS_ACTIONS = ['enqueue', 'replay', 'cancel', 'pause', 'delete'] as const;
+export type JobsAction = (typeof JOBS_ACTIONS)[number];
+
+/** What a caller may do: everything, only read, or per action. */
+export type JobsAccess = 'full' | 'read-only' | Partial<Record<JobsAction, boolean>>;
+
+export interface JobsApiOptions {
+  /** Resolves the caller's rights from the request (after the host's guards ran). Default: `full`. */
+  access?: (req: Request) => JobsAccess | Promise<JobsAccess>;
+  /** Host guards (authentication) applied to every route of the API, before `access`. */
+  guards?: Array<Type<CanActivate> | CanActivate>;
+}
+
+/** The caller's rights as booleans, for the API (`GET /me`) and the dashboard. */
+export function expandAccess(access: JobsAccess): Record<JobsAction | 'read', boolean> {
+  const all = (value: boolean) =>
+    Object.fromEntries(JOBS_ACTIONS.map((a) => [a, value])) as Record<JobsAction, boolean>;
+  if (access === 'full') return { read: true, ...all(true) };
+  if (access === 'read-only') return { read: true, ...all(false) };
+  return { read: true, ...all(false), ...Object.fromEntries(Object.entries(access).map(([k, v]) => [k, v === true])) };
+}

@@ -1,0 +1,3 @@
+export * from './access.interface';
+export * from './jobs-access.guard';
+export * from './jobs-action.decorator';
