@@ -46,7 +46,14 @@ export function createJobsProviders(dataSourceName?: string): Provider[] {
       inject: [JOBS_MODULE_OPTIONS, { token: getDataSourceToken(dataSourceName), optional: true }],
       useFactory: async (options: JobsModuleOptions, host?: DataSource): Promise<JobsDataSource> => {
         if (options.connection) {
-          const dataSource = new DataSource({ ...options.connection, type: 'postgres', entities: [], migrations: [] });
+          // A connection attempt to an unreachable host fails after 5 s instead of hanging (pg's default).
+          const dataSource = new DataSource({
+            connectTimeoutMS: 5_000,
+            ...options.connection,
+            type: 'postgres',
+            entities: [],
+            migrations: [],
+          });
           await dataSource.initialize();
           return { dataSource, owned: true };
         }

@@ -11,6 +11,7 @@ import { JobsStore, type NewJobRow, type Queryable } from './storage/jobs.store'
 import { QueueCapacity } from './utils/queue-capacity';
 import type { ResolvedJobsOptions } from './utils/resolve-options';
 import { checkCallOptions, serializePayload, toNewJobRow } from './utils/validate-enqueue';
+import { withDatabaseErrors } from './utils/database-errors';
 
 /** Producer API: put jobs in, read them back, cancel and replay them. */
 @Injectable()
@@ -38,6 +39,14 @@ export class JobsService {
     type: string,
     payload: T,
     options: EnqueueOptions & EnqueueCallOptions = {},
+  ): Promise<EnqueuedJob<T>> {
+    return withDatabaseErrors('enqueue', () => this.enqueueOne(type, payload, options));
+  }
+
+  private async enqueueOne<T>(
+    type: string,
+    payload: T,
+    options: EnqueueOptions & EnqueueCallOptions,
   ): Promise<EnqueuedJob<T>> {
     const { manager, wait, signal, ...jobOptions } = options ?? {};
     checkCallOptions({ wait, signal });
@@ -74,6 +83,13 @@ export class JobsService {
   async enqueueMany<T = unknown>(
     items: Array<EnqueueItem<T>>,
     options: EnqueueCallOptions = {},
+  ): Promise<Array<EnqueuedJob<T>>> {
+    return withDatabaseErrors('enqueue', () => this.enqueueAll(items, options));
+  }
+
+  private async enqueueAll<T>(
+    items: Array<EnqueueItem<T>>,
+    options: EnqueueCallOptions,
   ): Promise<Array<EnqueuedJob<T>>> {
     const { manager, wait, signal } = options ?? {};
     checkCallOptions({ wait, signal });
@@ -122,15 +138,17 @@ export class JobsService {
     return (await this.store.get(String(id))) as JobWithAttempts<T> | null;
   }
 
-  /** Cancels a pending, scheduled or running job. A running job's handler sees `ctx.signal` abort. */
-  async cancel(id: string): Promise<Job> {
-    return this.store.cancel(String(id));
+  /** Cancels a pending, scheduled or running job. A running job's handler sees `ctx.signal` abort.
+   * Records a `canceled` event (with `actor`, when given) in the job's audit trail. */
+  async cancel(id: string, options: { actor?: string } = {}): Promise<Job> {
+    return this.store.cancel(String(id), options?.actor ?? null);
   }
 
-  /** Runs a `failed` or `canceled` job again from attempt 1, optionally with a new payload. */
-  async replay<T = unknown>(id: string, options: { payload?: T } = {}): Promise<Job<T>> {
+  /** Runs a `failed` or `canceled` job again from attempt 1, optionally with a new payload. Records a
+   * `replayed` event (with `actor`, when given, and whether the payload changed). */
+  async replay<T = unknown>(id: string, options: { payload?: T; actor?: string } = {}): Promise<Job<T>> {
     const json = options.payload === undefined ? null : serializePayload(options.payload, this.options.maxPayloadBytes);
-    return (await this.store.replay(String(id), json)) as Job<T>;
+    return (await this.store.replay(String(id), json, options.actor ?? null)) as Job<T>;
   }
 
   /** Throws `JobNotFoundError` instead of returning null. */

@@ -8,6 +8,7 @@ import {
   PayloadTooLargeError,
   QueueFullError,
   UnknownJobTypeError,
+  JobsUnavailableError,
 } from '../errors';
 
 /** Maps the module's errors to HTTP answers with a JSON body that names what was wrong. */
@@ -18,6 +19,7 @@ export class JobsExceptionFilter implements ExceptionFilter {
     const [status, field] = statusOf(error);
     const full = error instanceof QueueFullError;
     if (full) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+    if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
     res.status(status).json({
       statusCode: status,
       error: error.name,
@@ -35,5 +37,6 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof JobNotFoundError) return [HttpStatus.NOT_FOUND, undefined];
   if (error instanceof JobStateError) return [HttpStatus.CONFLICT, 'state'];
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
+  if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];
 }

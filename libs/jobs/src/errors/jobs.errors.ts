@@ -87,3 +87,14 @@ export class QueueFullError extends JobsError {
     super(`Queue "${queue}" is full (${limit} pending jobs at most); retry in about ${retryAfterMs} ms`);
   }
 }
+
+/** The database could not be reached; nothing was written (or, for a write that was cut off
+ * mid-way, it may have been: retry with an idempotency key to be sure of one job). */
+export class JobsUnavailableError extends JobsError {
+  constructor(
+    readonly action: string,
+    override readonly cause: Error,
+  ) {
+    super(`Cannot ${action}: the database is unreachable (${cause.message})`);
+  }
+}
