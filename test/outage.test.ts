@@ -46,7 +46,10 @@ describe('the database becomes unreachable', () => {
 
   it('enqueue fails fast with JobsUnavailableError when connections are refused, and writes nothing', async () => {
     const before = await t.jobs.enqueue('outage.job', {});
-    await waitFor(() => runs.includes(before.id), { message: 'a first job to run' });
+    await waitFor(async () => (await countByState(pool, schema)).completed === 1, {
+      message: 'a first job to be recorded completed',
+    });
+    assert.ok(runs.includes(before.id));
     await proxy.down();
     const started = Date.now();
     await assert.rejects(t.jobs.enqueue('outage.job', {}), (err: unknown) => {

@@ -270,7 +270,7 @@ describe('REST API of the server', () => {
     assert.equal(res.status, 200, res.text);
     assert.match(res.contentType, /^application\/json/);
     assert.equal(res.body.status, 'ok');
-    assert.equal(res.body.database, 'up');
+    assert.equal(res.body.info.database.status, 'up');
   });
 
   it('markup in a payload round-trips unchanged as JSON text', async () => {

@@ -123,7 +123,9 @@ export class ServerNode {
       try {
         const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) });
         if (res.status === 200) {
-          this.workerId = ((await res.json()) as { worker: string }).worker;
+          this.workerId = (
+            (await res.json()) as { details: { workers: { workerId: string } } }
+          ).details.workers.workerId;
           this.readyAt = Date.now();
           return this;
         }

@@ -25,6 +25,8 @@ export const DEFAULTS = {
   detachAfterMs: 1_000,
   priority: 0,
   idempotencyWindowMs: 24 * 60 * 60_000,
+  statsCacheMs: 2_000,
+  statsTimeoutMs: 1_500,
 } as const;
 
 /** Bounds on user-supplied values, checked before anything is written. */

@@ -6,6 +6,10 @@ import { createJobsProviders } from './jobs.providers';
 import { JobsRegistry } from './jobs.registry';
 import { JobsRunner } from './jobs.runner';
 import { JobsService } from './jobs.service';
+import { JobsAdminService } from './jobs-admin.service';
+import { JobsMetrics } from './metrics/jobs-metrics';
+import { JobsHealthIndicator } from './observability/jobs-health.indicator';
+import { JobsQueueStats } from './stats/jobs-queue-stats';
 
 /**
  * PostgreSQL-backed background jobs. `forRoot(options)` or `forRootAsync({ useFactory | useClass |
@@ -13,8 +17,17 @@ import { JobsService } from './jobs.service';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [JobsRegistry, JobsExplorer, JobsRunner, JobsService],
-  exports: [JobsService, JobsRunner],
+  providers: [
+    JobsRegistry,
+    JobsExplorer,
+    JobsRunner,
+    JobsService,
+    JobsAdminService,
+    JobsMetrics,
+    JobsQueueStats,
+    JobsHealthIndicator,
+  ],
+  exports: [JobsService, JobsRunner, JobsAdminService, JobsMetrics, JobsQueueStats, JobsHealthIndicator],
 })
 export class JobsModule extends JobsConfigurableModule {
   static forRoot(options: typeof JOBS_OPTIONS_TYPE): DynamicModule {

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -9,6 +10,7 @@ import {
 import { DEFAULTS, JOBS_STORE, JOBS_WORKER_ID } from './jobs.constants';
 import { JobsRegistry } from './jobs.registry';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.providers';
+import { JobsMetrics } from './metrics/jobs-metrics';
 import type { FailedAttempt, JobsStore } from './storage/jobs.store';
 import type { ResolvedJobsOptions } from './utils/resolve-options';
 import { backoffDelay } from './worker/backoff';
@@ -49,6 +51,7 @@ export class JobsRunner
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
     @Inject(JOBS_WORKER_ID) readonly workerId: string,
     private readonly registry: JobsRegistry,
+    @Optional() private readonly metrics?: JobsMetrics,
   ) {
     const warn = (what: string) => (err: unknown, n: number) =>
       this.logger.warn(`Writing ${n} ${what} failed (${(err as Error).message}); retrying`);
@@ -65,6 +68,7 @@ export class JobsRunner
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.metrics?.attachRunner(this.workerId, () => ({ running: this.runningCount(), capacity: this.capacity() }));
     if (!this.options.workers) return;
     const queues = new Set(Object.keys(this.options.queues));
     for (const h of this.registry.all()) queues.add(h.metadata.queue ?? DEFAULTS.queue);
@@ -118,6 +122,7 @@ export class JobsRunner
       this.options,
       this.logger,
       () => this.listener?.reconnect('re-registering after being declared dead'),
+      (byQueue) => this.metrics?.lost(byQueue),
     );
     this.leases.start();
     this.logger.log(
@@ -152,8 +157,35 @@ export class JobsRunner
     };
   }
 
+  /** Slots of this node's queue workers. */
+  capacity(): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.concurrency;
+    return n;
+  }
+
+  /** For health checks: whether this node runs workers, has started them, is registered as live
+   * (confirmed by the registry within a lease), and is shutting down. */
+  health(): { workers: boolean; started: boolean; registered: boolean; shuttingDown: boolean } {
+    return {
+      workers: this.options.workers && this.registry.all().length > 0,
+      started: this.leases !== undefined,
+      registered: this.liveness?.registered(this.options.leaseMs) ?? false,
+      shuttingDown: this.shuttingDown,
+    };
+  }
+
+  started(entry: RunningJob): void {
+    this.metrics?.started(entry.job.queue, entry.job.runAt, entry.startedAt);
+  }
+
+  detached(entry: RunningJob): void {
+    this.metrics?.add('detached', entry.job.queue, entry.job.priority);
+  }
+
   completed(entry: RunningJob): void {
     this.completions.push(entry);
+    this.metrics?.succeeded(entry.job.queue, entry.job.priority, entry.startedAt);
   }
 
   failed(entry: RunningJob, thrown: unknown, outcome: 'failed' | 'timed_out'): void {
@@ -168,6 +200,11 @@ export class JobsRunner
           handler?.backoff?.baseDelayMs ?? this.options.baseDelayMs,
           handler?.backoff?.maxDelayMs ?? this.options.maxDelayMs,
         );
+    this.metrics?.attemptFailed(job.queue, job.priority, entry.startedAt, {
+      dead,
+      crashed: !(thrown instanceof Error),
+      outcome,
+    });
     this.failures.push({
       id: job.id,
       attempt: job.attempts,

@@ -5,12 +5,22 @@ import { JOBS_STORE, LIMITS } from './jobs.constants';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.providers';
 import { JobsRegistry } from './jobs.registry';
 import { JobsRunner } from './jobs.runner';
+import { JobsMetrics } from './metrics/jobs-metrics';
 import { managerQueryable } from './storage/caller-transaction';
 import { insertJob, insertJobs } from './storage/idempotent-insert';
 import { JobsStore, type NewJobRow, type Queryable } from './storage/jobs.store';
+import { createStatsSql } from './storage/stats.sql';
 import { QueueCapacity } from './utils/queue-capacity';
 import type { ResolvedJobsOptions } from './utils/resolve-options';
-import { checkCallOptions, serializePayload, toNewJobRow } from './utils/validate-enqueue';
+import { checkCallOptions, checkName, serializePayload, toNewJobRow } from './utils/validate-enqueue';
+
+/** A queue's settings row (`<schema>.queues`). */
+export interface QueueSettings {
+  name: string;
+  paused: boolean;
+  pausedAt: Date | null;
+  pausedBy: string | null;
+}
 import { withDatabaseErrors } from './utils/database-errors';
 
 /** Producer API: put jobs in, read them back, cancel and replay them. */
@@ -23,6 +33,7 @@ export class JobsService {
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
     private readonly registry: JobsRegistry,
     @Optional() private readonly runner?: JobsRunner,
+    @Optional() private readonly metrics?: JobsMetrics,
   ) {
     this.capacity = new QueueCapacity(
       (queue) => options.queues[queue]?.maxPendingJobs ?? options.maxPendingJobs,
@@ -52,6 +63,7 @@ export class JobsService {
     checkCallOptions({ wait, signal });
     const db = manager === undefined ? undefined : managerQueryable(manager);
     const row = toNewJobRow({ ...jobOptions, type, payload }, this.registry, this.options);
+    this.metrics?.add('submitted', row.queue, row.priority);
     const need = new Map([[row.queue, 1]]);
     try {
       await this.capacity.acquire(need, { signal });
@@ -71,6 +83,7 @@ export class JobsService {
       throw err;
     }
     this.capacity.settle(need, job.created ? need : new Map());
+    if (job.created) this.metrics?.add('accepted', job.queue, job.priority);
     if (job.created && !db) this.runner?.wake(job.queue); // in a caller's transaction, its commit notifies
     return job as EnqueuedJob<T>;
   }
@@ -107,6 +120,7 @@ export class JobsService {
         throw err;
       }
     });
+    for (const row of rows) this.metrics?.add('submitted', row.queue, row.priority);
     const need = countByQueue(rows);
     await this.capacity.acquire(need, { wait, signal });
     let jobs: EnqueuedJob[];
@@ -116,6 +130,7 @@ export class JobsService {
       this.capacity.settle(need, new Map());
       throw err;
     }
+    for (const job of jobs) if (job.created) this.metrics?.add('accepted', job.queue, job.priority);
     const created = countByQueue(jobs.filter((j) => j.created));
     this.capacity.settle(need, created);
     if (!db) for (const queue of created.keys()) this.runner?.wake(queue);
@@ -151,12 +166,44 @@ export class JobsService {
     return (await this.store.replay(String(id), json, options.actor ?? null)) as Job<T>;
   }
 
+  /**
+   * Pauses a queue on every node: workers claim nothing more from it (jobs already running finish
+   * normally) until `resumeQueue`. Enqueueing into a paused queue still works. `actor` is recorded.
+   */
+  async pauseQueue(queue: string, options: { actor?: string } = {}): Promise<QueueSettings> {
+    checkName('queue', queue, LIMITS.maxQueueLength);
+    const res = await this.store.pool.query<QueueSettingsRow>(createStatsSql(this.options.schema).pause, [
+      queue,
+      options.actor ?? null,
+    ]);
+    return toQueueSettings(res.rows[0]);
+  }
+
+  /** Resumes a paused queue; its workers on every node are woken at once. */
+  async resumeQueue(queue: string): Promise<QueueSettings> {
+    checkName('queue', queue, LIMITS.maxQueueLength);
+    const res = await this.store.pool.query<QueueSettingsRow>(createStatsSql(this.options.schema).resume, [queue]);
+    this.runner?.wake(queue);
+    return toQueueSettings(res.rows[0]);
+  }
+
   /** Throws `JobNotFoundError` instead of returning null. */
   async getOrFail<T = unknown>(id: string): Promise<JobWithAttempts<T>> {
     const job = await this.get<T>(id);
     if (!job) throw new JobNotFoundError(String(id));
     return job;
   }
+}
+
+interface QueueSettingsRow {
+  name: string;
+  paused: boolean;
+  paused_at: Date | null;
+  paused_by: string | null;
+}
+
+function toQueueSettings(row: QueueSettingsRow): QueueSettings {
+  return { name: row.name, paused: row.paused, pausedAt: row.paused_at, pausedBy: row.paused_by };
 }
 
 function countByQueue(jobs: Array<{ queue: string }>): Map<string, number> {

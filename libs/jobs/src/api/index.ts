@@ -3,3 +3,8 @@ export * from './jobs-exception.filter';
 export * from './jobs.controller';
 export * from './access';
 export * from './me.controller';
+export * from './events.controller';
+export * from './jobs-events.hub';
+export * from './queues.controller';
+export * from './stats.controller';
+export * from './workers.controller';

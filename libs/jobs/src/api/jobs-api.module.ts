@@ -1,9 +1,21 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JOBS_API_OPTIONS, JobsAccessGuard, type JobsApiOptions } from './access';
+import { EventsController } from './events.controller';
+import { JobsEventsHub } from './jobs-events.hub';
 import { JobsController } from './jobs.controller';
 import { MeController } from './me.controller';
+import { QueuesController } from './queues.controller';
+import { StatsController } from './stats.controller';
+import { WorkersController } from './workers.controller';
 
-const CONTROLLERS = [JobsController, MeController];
+const CONTROLLERS = [
+  JobsController,
+  MeController,
+  QueuesController,
+  WorkersController,
+  StatsController,
+  EventsController,
+];
 
 /**
  * The admin REST API over `JobsService` (needs `JobsModule` registered with `isGlobal: true`).
@@ -17,7 +29,7 @@ export class JobsApiModule {
     return {
       module: JobsApiModule,
       controllers: CONTROLLERS,
-      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard],
+      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard, JobsEventsHub],
       exports: [JOBS_API_OPTIONS],
     };
   }

@@ -1,9 +1,24 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
-import { JobNotFoundError } from '../errors';
-import type { EnqueuedJob, Job, JobWithAttempts } from '../interfaces';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { InvalidJobOptionsError, JobNotFoundError } from '../errors';
+import type { EnqueuedJob, Job, JobBulkSelection, JobDetail, JobListPage, JobListQuery } from '../interfaces';
+import { JobsAdminService } from '../jobs-admin.service';
 import { JobsService } from '../jobs.service';
-import { JobsAccessGuard, RequiresJobsAction } from './access';
+import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
 import { parseEnqueueBody } from './parse-enqueue-body';
 
@@ -12,7 +27,11 @@ import { parseEnqueueBody } from './parse-enqueue-body';
 @UseFilters(JobsExceptionFilter)
 @UseGuards(JobsAccessGuard)
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly admin: JobsAdminService,
+    @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
+  ) {}
 
   /** 201 with the new job, or 200 with the job already holding the `idempotencyKey`; the
    * `Idempotent-Replayed` header says which. 429 with `Retry-After` when the queue is full. */
@@ -26,9 +45,32 @@ export class JobsController {
     return job;
   }
 
+  /** Newest first, filtered; `nextCursor` continues (keyset on id). 400 with `field` for a bad filter. */
+  @Get()
+  async list(@Query() query: JobListQuery): Promise<JobListPage> {
+    return this.admin.list(query);
+  }
+
+  /** Bulk replay of the `failed` / `canceled` jobs among `{ ids }` or `{ filter }`. */
+  @Post('replay')
+  @RequiresJobsAction('replay')
+  @HttpCode(200)
+  async replayMany(@Body() body: JobBulkSelection, @Req() req: Request): Promise<{ affected: number }> {
+    return this.admin.replayMany(body, { actor: await resolveActor(this.options, req) });
+  }
+
+  /** Bulk cancel of the `pending` / `scheduled` / `running` jobs among `{ ids }` or `{ filter }`. */
+  @Post('cancel')
+  @RequiresJobsAction('cancel')
+  @HttpCode(200)
+  async cancelMany(@Body() body: JobBulkSelection, @Req() req: Request): Promise<{ affected: number }> {
+    return this.admin.cancelMany(body, { actor: await resolveActor(this.options, req) });
+  }
+
+  /** The job with its attempts and timeline; `?full=1` sends a huge payload whole. */
   @Get(':id')
-  async get(@Param('id') id: string): Promise<JobWithAttempts> {
-    const job = await this.jobs.get(id);
+  async get(@Param('id') id: string, @Query('full') full?: string): Promise<JobDetail> {
+    const job = await this.admin.detail(id, { full: full === '1' || full === 'true' });
     if (!job) throw new JobNotFoundError(id);
     return job;
   }
@@ -36,15 +78,18 @@ export class JobsController {
   @Post(':id/cancel')
   @RequiresJobsAction('cancel')
   @HttpCode(200)
-  async cancel(@Param('id') id: string): Promise<Job> {
-    return this.jobs.cancel(id);
+  async cancel(@Param('id') id: string, @Req() req: Request): Promise<Job> {
+    return this.jobs.cancel(id, { actor: await resolveActor(this.options, req) });
   }
 
   @Post(':id/replay')
   @RequiresJobsAction('replay')
   @HttpCode(200)
-  async replay(@Param('id') id: string, @Body() body: unknown): Promise<Job> {
-    const payload = typeof body === 'object' && body !== null ? (body as { payload?: unknown }).payload : undefined;
-    return this.jobs.replay(id, { payload });
+  async replay(@Param('id') id: string, @Body() body: unknown, @Req() req: Request): Promise<Job> {
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new InvalidJobOptionsError('body', 'must be a JSON object');
+    }
+    const payload = (body as { payload?: unknown } | undefined)?.payload;
+    return this.jobs.replay(id, { payload, actor: await resolveActor(this.options, req) });
   }
 }

@@ -1,3 +1,4 @@
 export * from './job.interface';
 export * from './job-handler.interface';
 export * from './jobs-module-options.interface';
+export * from './job-admin.interface';

@@ -56,4 +56,10 @@ export interface JobsModuleOptions {
   /** Time a timed-out handler gets after its abort to return before it is detached (default 1000 ms;
    * only with `maxDetachedHandlers` > 0). */
   detachAfterMs?: number;
+  /** How old the cached job counts behind the queue overview and the Prometheus gauges may get
+   * before they are counted again (default 2000 ms). Every request and scrape shares one count. */
+  statsCacheMs?: number;
+  /** Statement timeout of that count (default 1500 ms); past it, only the unfinished states are
+   * counted (through their partial indexes) and the finished ones keep their previous numbers. */
+  statsTimeoutMs?: number;
 }

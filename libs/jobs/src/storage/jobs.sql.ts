@@ -81,12 +81,14 @@ export function createJobsSql(schema: string) {
       ) x`,
 
     /** Claim up to $3 ready jobs of queue $1 whose type is in $2, for worker $4 with a lease of $5 ms.
-     * Claiming starts the attempt. */
+     * Claiming starts the attempt. Nothing is claimed from a paused queue: the pause test depends
+     * only on $1, so it is an InitPlan evaluated once per claim (a one-time filter), not per row. */
     claim: {
       name: `${schema}.claim`,
       text: `WITH picked AS (
           SELECT id FROM ${t}
           WHERE state = 'pending' AND queue = $1 AND type = ANY($2::text[])
+            AND NOT EXISTS (SELECT 1 FROM ${s}.queues q WHERE q.name = $1 AND q.paused)
           ORDER BY priority DESC, run_at, id
           LIMIT $3
           FOR UPDATE SKIP LOCKED
@@ -176,7 +178,7 @@ export function createJobsSql(schema: string) {
           SELECT u.id, u.replays, u.attempts, 'lost', lost.locked_by, lost.started_at, u.last_error
           FROM u JOIN lost ON lost.id = u.id
         ), woke AS (SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'pending') q)
-        SELECT id, state FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
+        SELECT id, state, queue FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
     },
 
     /** Scheduled jobs (delayed, or waiting for a retry) whose time has come become pending, and
@@ -210,6 +212,8 @@ export function createJobsSql(schema: string) {
           finished_at = NULL, last_error = NULL, updated_at = now(), payload = COALESCE($2::jsonb, payload)
       WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
     notifyWake: `SELECT pg_notify('${wake}', $1)`,
+    /** An operator action on job $1 (kind $2, by actor $3, detail $4), for the audit trail. */
+    insertEvent: `INSERT INTO ${s}.job_events (job_id, kind, actor, detail) VALUES ($1, $2, $3, $4::jsonb)`,
   };
 }
 

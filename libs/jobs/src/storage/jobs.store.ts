@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { AttemptOutcome, Job, JobWithAttempts } from '../interfaces';
 import { JobNotFoundError, JobStateError } from '../errors';
@@ -168,8 +169,11 @@ export class JobsStore {
     return new Set(res.rows.map((r) => r.id));
   }
 
-  async reclaimExpired(limit: number): Promise<Array<{ id: string; state: string }>> {
-    const res = await this.pool.query<{ id: string; state: string }>({ ...this.sql.reclaimExpired, values: [limit] });
+  async reclaimExpired(limit: number): Promise<Array<{ id: string; state: string; queue: string }>> {
+    const res = await this.pool.query<{ id: string; state: string; queue: string }>({
+      ...this.sql.reclaimExpired,
+      values: [limit],
+    });
     return res.rows;
   }
 
@@ -188,7 +192,7 @@ export class JobsStore {
 
   /** Cancels a job that has not finished. A running job's node is told to abort its handler;
    * whatever that handler returns afterwards is refused by the fence. */
-  async cancel(id: string): Promise<Job> {
+  async cancel(id: string, actor: string | null = null): Promise<Job> {
     return this.transaction(async (client) => {
       const current = await this.lock(client, id);
       if (current.state === 'completed' || current.state === 'failed' || current.state === 'canceled') {
@@ -205,18 +209,22 @@ export class JobsStore {
         ]);
         await client.query(this.sql.notifyCancel, [id]);
       }
+      await client.query(this.sql.insertEvent, [id, 'canceled', actor, JSON.stringify({ from: current.state })]);
       return toJob(res.rows[0]);
     });
   }
 
-  /** Starts a `failed` or `canceled` job afresh as `pending`, optionally with a new payload. */
-  async replay(id: string, payloadJson: string | null): Promise<Job> {
+  /** Starts a `failed` or `canceled` job afresh as `pending`, optionally with a new payload; records
+   * who replayed it and whether the payload changed. */
+  async replay(id: string, payloadJson: string | null, actor: string | null = null): Promise<Job> {
     return this.transaction(async (client) => {
       const current = await this.lock(client, id);
       if (current.state !== 'failed' && current.state !== 'canceled') {
         throw new JobStateError(id, current.state, 'replayed (only failed or canceled jobs can be)');
       }
       const res = await client.query<JobRow>(this.sql.replay, [id, payloadJson]);
+      const payloadEdited = payloadJson !== null && !isDeepStrictEqual(JSON.parse(payloadJson), current.payload);
+      await client.query(this.sql.insertEvent, [id, 'replayed', actor, JSON.stringify({ payloadEdited })]);
       await client.query(this.sql.notifyWake, [current.queue]);
       return toJob(res.rows[0]);
     });

@@ -67,6 +67,7 @@ export function createWorkersSql(schema: string) {
         )
         SELECT (SELECT coalesce(array_agg(id), '{}') FROM gone) AS workers,
                (SELECT count(*)::int FROM u) AS jobs,
+               (SELECT coalesce(jsonb_object_agg(queue, n), '{}') FROM (SELECT queue, count(*)::int AS n FROM u GROUP BY queue) c) AS queues,
                (SELECT count(*) FROM woke) AS woke`,
     },
 

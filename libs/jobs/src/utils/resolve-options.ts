@@ -25,6 +25,8 @@ export interface ResolvedJobsOptions {
   maxPendingJobs: number | null;
   maxDetachedHandlers: number;
   detachAfterMs: number;
+  statsCacheMs: number;
+  statsTimeoutMs: number;
 }
 
 /** Checks that `value`, when set, is an integer in [min, max]; `field` names it in the error. */
@@ -51,6 +53,8 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
   checkInt('detachAfterMs', options.detachAfterMs, 0);
   checkInt('idempotencyWindowMs', options.idempotencyWindowMs, 0);
   checkInt('maxPendingJobs', options.maxPendingJobs, 1);
+  checkInt('statsCacheMs', options.statsCacheMs, 0);
+  checkInt('statsTimeoutMs', options.statsTimeoutMs, 10);
   for (const [name, q] of Object.entries(options.queues ?? {})) {
     checkInt(`queues.${name}.concurrency`, q.concurrency, 1, 10_000);
     checkInt(`queues.${name}.maxPendingJobs`, q.maxPendingJobs, 1);
@@ -77,5 +81,7 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
     maxPendingJobs: options.maxPendingJobs ?? null,
     maxDetachedHandlers: options.maxDetachedHandlers ?? DEFAULTS.maxDetachedHandlers,
     detachAfterMs: options.detachAfterMs ?? DEFAULTS.detachAfterMs,
+    statsCacheMs: options.statsCacheMs ?? DEFAULTS.statsCacheMs,
+    statsTimeoutMs: options.statsTimeoutMs ?? DEFAULTS.statsTimeoutMs,
   };
 }

@@ -7,7 +7,7 @@ import { checkInt, type ResolvedJobsOptions } from './resolve-options';
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 
-function checkName(field: string, value: unknown, max: number): string {
+export function checkName(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max || !NAME.test(value)) {
     throw new InvalidJobOptionsError(field, `must be 1-${max} characters of letters, digits, _ . : -`);
   }

@@ -31,6 +31,8 @@ export class LeaseKeeper {
     private readonly options: LeaseKeeperOptions,
     private readonly logger: Logger,
     private readonly onRegistryLost: () => void,
+    /** Attempts of other nodes this node took back (dead node or expired lease), by queue. */
+    private readonly onTakenBack?: (byQueue: Record<string, number>) => void,
   ) {}
 
   start(): void {
@@ -89,9 +91,15 @@ export class LeaseKeeper {
   private async sweep(): Promise<void> {
     if (this.stopping) return;
     try {
-      await this.liveness.sweep(this.options.leaseMs);
+      const swept = await this.liveness.sweep(this.options.leaseMs);
+      if (swept.jobs > 0) this.onTakenBack?.(swept.queues);
       const reclaimed = await this.store.reclaimExpired(1_000);
-      if (reclaimed.length > 0) this.logger.warn(`Took back ${reclaimed.length} jobs whose lease expired`);
+      if (reclaimed.length > 0) {
+        this.logger.warn(`Took back ${reclaimed.length} jobs whose lease expired`);
+        const byQueue: Record<string, number> = {};
+        for (const { queue } of reclaimed) byQueue[queue] = (byQueue[queue] ?? 0) + 1;
+        this.onTakenBack?.(byQueue);
+      }
     } catch (err) {
       this.logger.warn(`Liveness sweep failed (${(err as Error).message})`);
     }

@@ -10,6 +10,8 @@ const KEEPALIVE = 'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
 export interface SweepResult {
   workers: string[];
   jobs: number;
+  /** Jobs taken back, by queue. */
+  queues: Record<string, number>;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface SweepResult {
 export class NodeLiveness {
   readonly sql: WorkersSql;
   private lockKey: number | null = null;
+  /** When the registry last confirmed this node (registration or heartbeat); 0: not registered. */
+  private confirmedAt = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -51,6 +55,7 @@ export class NodeLiveness {
           key,
           JSON.stringify(this.queues),
         ]);
+        this.confirmedAt = Date.now();
         return;
       }
       this.lockKey = null; // held by another session (the key sequence wrapped): take a fresh one
@@ -61,7 +66,14 @@ export class NodeLiveness {
   /** Returns false when the registry no longer has this node: others declared it dead. */
   async heartbeat(running: number, stopping: boolean): Promise<boolean> {
     const res = await this.pool.query({ ...this.sql.heartbeat, values: [this.workerId, running, stopping] });
-    return (res.rowCount ?? 0) > 0;
+    const alive = (res.rowCount ?? 0) > 0;
+    this.confirmedAt = alive ? Date.now() : 0;
+    return alive;
+  }
+
+  /** Registered, and confirmed by the registry within `withinMs` (for health checks). */
+  registered(withinMs: number): boolean {
+    return this.confirmedAt > 0 && Date.now() - this.confirmedAt <= withinMs;
   }
 
   async sweep(staleMs: number): Promise<SweepResult> {
@@ -76,6 +88,7 @@ export class NodeLiveness {
   }
 
   async remove(): Promise<void> {
+    this.confirmedAt = 0;
     await this.pool.query(this.sql.remove, [this.workerId]);
   }
 }

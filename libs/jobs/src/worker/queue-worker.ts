@@ -33,6 +33,10 @@ export interface RunningJob {
 export interface OutcomeSink {
   completed(entry: RunningJob): void;
   failed(entry: RunningJob, thrown: unknown, outcome: 'failed' | 'timed_out'): void;
+  /** An attempt started (metrics). */
+  started?(entry: RunningJob): void;
+  /** A hung handler was detached from its slot (metrics). */
+  detached?(entry: RunningJob): void;
 }
 
 export interface QueueWorkerDeps {
@@ -180,6 +184,7 @@ export class QueueWorker {
     };
     this.running.set(attemptKey(job), entry);
     this.owned.set(job.id, entry);
+    this.deps.sink.started?.(entry);
     if (!handler) {
       // Cannot happen: claims only take registered types. Fail loudly rather than hold the slot.
       this.finish(entry, new Error(`No handler for job type "${job.type}" on this node`));
@@ -236,6 +241,7 @@ export class QueueWorker {
     entry.detached = true;
     entry.stopWaiting = undefined;
     this.running.delete(attemptKey(entry.job));
+    this.deps.sink.detached?.(entry);
     const { job } = entry;
     this.deps.logger.warn(
       `Job ${job.id} ("${job.type}", attempt ${job.attempts}) ignored its timeout for ` +

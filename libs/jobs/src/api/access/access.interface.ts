@@ -13,6 +13,18 @@ export interface JobsApiOptions {
   access?: (req: Request) => JobsAccess | Promise<JobsAccess>;
   /** Host guards (authentication) applied to every route of the API, before `access`. */
   guards?: Array<Type<CanActivate> | CanActivate>;
+  /** Who is acting, for the audit trail of writes (replay, cancel, …). Default: `'api'`. */
+  actor?: (req: Request) => string | Promise<string>;
+  /** How often `GET /events` looks for job changes while a client is connected (default 1000 ms). */
+  eventsIntervalMs?: number;
+  /** Heartbeat comment interval of `GET /events` (default 15000 ms). */
+  eventsHeartbeatMs?: number;
+}
+
+/** The caller's name for the audit trail: the `actor` resolver's answer, else `'api'`. */
+export async function resolveActor(options: JobsApiOptions, req: Request): Promise<string> {
+  const actor = await options.actor?.(req);
+  return typeof actor === 'string' && actor.length > 0 ? actor.slice(0, 200) : 'api';
 }
 
 /** The caller's rights as booleans, for the API (`GET /me`) and the dashboard. */

@@ -27,5 +27,15 @@ export function adminMigration(s: string): string[] {
     `CREATE INDEX jobs_payload_idx ON ${s}.jobs USING gin (payload jsonb_path_ops)`,
     // Time-range filters: ids grow with created_at, a BRIN index is tiny and cheap to keep.
     `CREATE INDEX jobs_created_brin ON ${s}.jobs USING brin (created_at)`,
+    // Throughput for the queue list and charts: each worker node adds its per-minute outcomes here
+    // every few seconds (one small upsert per node, nothing on the per-job path).
+    `CREATE TABLE ${s}.queue_stats (
+       queue text NOT NULL,
+       minute timestamptz NOT NULL,
+       completed bigint NOT NULL DEFAULT 0,
+       failed bigint NOT NULL DEFAULT 0,
+       retried bigint NOT NULL DEFAULT 0,
+       PRIMARY KEY (minute, queue)
+     )`,
   ];
 }

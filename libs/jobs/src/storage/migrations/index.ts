@@ -33,6 +33,7 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
     name: 'admin',
     statements: adminMigration,
     down: (s) => [
+      `DROP TABLE ${s}.queue_stats`,
       `DROP TABLE ${s}.job_events`,
       `DROP TABLE ${s}.queues`,
       `DROP INDEX ${s}.jobs_state_list_idx, ${s}.jobs_queue_list_idx, ${s}.jobs_type_list_idx,

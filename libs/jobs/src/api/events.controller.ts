@@ -1,0 +1,33 @@
+import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { JobsAccessGuard } from './access';
+import { JobsEventsHub } from './jobs-events.hub';
+
+/**
+ * `GET /events`: Server-Sent Events. `event: jobs` with `{ changes: [{ id, state, queue, type }], at }`
+ * (at most one per second, latest state per job, at most 500), `event: queues` with `{ items, at }`
+ * when a queue summary changed (and at connect), and a `: heartbeat` comment every 15 s.
+ */
+@Controller('events')
+@UseGuards(JobsAccessGuard)
+export class EventsController {
+  constructor(private readonly hub: JobsEventsHub) {}
+
+  @Get()
+  events(@Req() req: Request, @Res() res: Response): void {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('Connection', 'keep-alive');
+    res.setHeader('X-Accel-Buffering', 'no'); // proxies must not buffer the stream
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    const unsubscribe = this.hub.subscribe({
+      write: (chunk) => res.write(chunk),
+      buffered: () => res.writableLength,
+      end: () => res.end(),
+    });
+    req.on('close', unsubscribe);
+    res.on('close', unsubscribe);
+  }
+}

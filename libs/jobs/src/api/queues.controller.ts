@@ -1,0 +1,45 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
+import { JobsService } from '../jobs.service';
+import { JobsQueueStats, type QueueSummary } from '../stats/jobs-queue-stats';
+import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
+import { JobsExceptionFilter } from './jobs-exception.filter';
+
+/** Queues: the overview, and pause/resume (the `pause` right). */
+@Controller('queues')
+@UseFilters(JobsExceptionFilter)
+@UseGuards(JobsAccessGuard)
+export class QueuesController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly stats: JobsQueueStats,
+    @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
+  ) {}
+
+  @Get()
+  async list(): Promise<{ items: QueueSummary[] }> {
+    return { items: await this.stats.queues() };
+  }
+
+  @Post(':name/pause')
+  @RequiresJobsAction('pause')
+  @HttpCode(200)
+  async pause(@Param('name') name: string, @Req() req: Request): Promise<QueueSummary> {
+    await this.jobs.pauseQueue(name, { actor: await resolveActor(this.options, req) });
+    return this.summary(name);
+  }
+
+  @Post(':name/resume')
+  @RequiresJobsAction('pause')
+  @HttpCode(200)
+  async resume(@Param('name') name: string): Promise<QueueSummary> {
+    await this.jobs.resumeQueue(name);
+    return this.summary(name);
+  }
+
+  private async summary(name: string): Promise<QueueSummary> {
+    const summary = await this.stats.queue(name);
+    if (!summary) throw new Error(`queue "${name}" is missing from the overview right after its update`);
+    return summary;
+  }
+}

@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JOBS_STORE } from '../jobs.constants';
+import { JobsRunner } from '../jobs.runner';
+import type { JobsStore } from '../storage/jobs.store';
+
+/** One indicator's entry, as `@nestjs/terminus` reports it. */
+export type JobsHealthIndicatorResult = Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
+
+/** The whole answer of a health endpoint, in `@nestjs/terminus`'s `HealthCheckResult` shape. */
+export interface JobsHealthCheckResult {
+  status: 'ok' | 'error';
+  info: JobsHealthIndicatorResult;
+  error: JobsHealthIndicatorResult;
+  details: JobsHealthIndicatorResult;
+}
+
+/** Thrown by `isHealthy` when something is down. Like terminus's `HealthCheckError` it carries
+ * `causes` (the indicator's result), which is what terminus's `HealthCheckService` looks for. */
+export class JobsHealthCheckError extends Error {
+  constructor(
+    message: string,
+    readonly causes: JobsHealthIndicatorResult,
+  ) {
+    super(message);
+    this.name = 'JobsHealthCheckError';
+  }
+}
+
+/**
+ * Health of this node's jobs engine: the database answers `SELECT 1` within `timeoutMs`, and, on a
+ * node that runs workers, the runner has started, is registered as a live node (confirmed by the
+ * registry within a lease) and is not shutting down.
+ *
+ * With `@nestjs/terminus`: `health.check([() => jobsHealth.isHealthy('jobs')])`. Without it, the
+ * `JobsObservabilityModule` serves `/health` from `check()`.
+ */
+@Injectable()
+export class JobsHealthIndicator {
+  constructor(
+    @Inject(JOBS_STORE) private readonly store: JobsStore,
+    private readonly runner: JobsRunner,
+  ) {}
+
+  /** The database: up when `SELECT 1` answers within `timeoutMs`. */
+  async database(key = 'database', timeoutMs = 2_000): Promise<JobsHealthIndicatorResult> {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.store.pool.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return { [key]: { status: 'up', responseTimeMs: Date.now() - started } };
+    } catch (err) {
+      return { [key]: { status: 'down', message: (err as Error).message } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** This node's workers: up when they run as they should (or the node runs none by design). */
+  workers(key = 'workers'): JobsHealthIndicatorResult {
+    const h = this.runner.health();
+    const { running, capacity } = { running: this.runner.runningCount(), capacity: this.runner.capacity() };
+    const base = { workerId: this.runner.workerId, running, capacity };
+    if (!h.workers) return { [key]: { status: 'up', state: 'disabled', ...base } };
+    if (h.shuttingDown) return { [key]: { status: 'down', state: 'stopping', ...base } };
+    if (!h.started) return { [key]: { status: 'down', state: 'not_started', ...base } };
+    if (!h.registered) return { [key]: { status: 'down', state: 'not_registered', ...base } };
+    return { [key]: { status: 'up', state: 'running', ...base } };
+  }
+
+  /** Both checks, in terminus's `HealthCheckResult` shape (never throws). */
+  async check(timeoutMs = 2_000): Promise<JobsHealthCheckResult> {
+    const parts = [await this.database('database', timeoutMs), this.workers('workers')];
+    const details: JobsHealthIndicatorResult = Object.assign({}, ...parts);
+    const info: JobsHealthIndicatorResult = {};
+    const error: JobsHealthIndicatorResult = {};
+    for (const [k, v] of Object.entries(details)) (v.status === 'up' ? info : error)[k] = v;
+    return { status: Object.keys(error).length === 0 ? 'ok' : 'error', info, error, details };
+  }
+
+  /**
+   * A terminus health indicator function's body: resolves `{ [key]: { status: 'up', database,
+   * workers, … } }`, or throws `JobsHealthCheckError` whose `causes` has `status: 'down'`.
+   */
+  async isHealthy(key = 'jobs', timeoutMs = 2_000): Promise<JobsHealthIndicatorResult> {
+    const result = await this.check(timeoutMs);
+    const entry = {
+      status: result.status === 'ok' ? ('up' as const) : ('down' as const),
+      ...Object.fromEntries(Object.entries(result.details).map(([k, v]) => [k, v])),
+    };
+    if (entry.status === 'down') throw new JobsHealthCheckError('Jobs health check failed', { [key]: entry });
+    return { [key]: entry };
+  }
+}
