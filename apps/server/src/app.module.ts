@@ -1,10 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { JobsApiModule, JobsModule } from '@app/jobs';
+import { JobsApiModule, JobsModule, JobsObservabilityModule } from '@app/jobs';
 import { EmailHandler } from './handlers/email.handler';
 import { EXECUTION_LOG, SimulateHandler } from './handlers/simulate.handler';
-import { HealthController } from './health.controller';
 
 export interface AppOptions {
   databaseUrl: string;
@@ -15,6 +14,8 @@ export interface AppOptions {
   pollIntervalMs?: number;
   /** File the `simulate` handler appends `start`/`end` lines to, one per execution event. */
   executionLog?: string;
+  /** What callers of the admin API may do (`JOBS_API_ACCESS`); default `full`. */
+  apiAccess?: 'full' | 'read-only';
 }
 
 /** The runnable service: jobs on the given database, the REST API under /api, health. */
@@ -34,10 +35,11 @@ export class AppModule {
           leaseMs: options.leaseMs,
           pollIntervalMs: options.pollIntervalMs,
         }),
-        JobsApiModule.forRoot(),
+        JobsApiModule.forRoot(options.apiAccess ? { access: () => options.apiAccess ?? 'full' } : {}),
         RouterModule.register([{ path: 'api', module: JobsApiModule }]),
+        // GET /metrics (Prometheus) and GET /health (terminus shape) at the root, not under /api.
+        JobsObservabilityModule.forRoot(),
       ],
-      controllers: [HealthController],
       providers: [EmailHandler, SimulateHandler, { provide: EXECUTION_LOG, useValue: options.executionLog ?? null }],
     };
   }

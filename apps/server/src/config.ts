@@ -10,6 +10,8 @@ export interface ServerConfig {
   pollIntervalMs: number | undefined;
   /** File the `simulate` handler appends its execution events to (crash tests read it). */
   executionLog: string | undefined;
+  /** `JOBS_API_ACCESS`: `full` (default) or `read-only` for every caller of the admin API. */
+  apiAccess: 'full' | 'read-only';
 }
 
 function intFromEnv(name: string, min: number): number | undefined {
@@ -18,6 +20,12 @@ function intFromEnv(name: string, min: number): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   return value;
+}
+
+function accessFromEnv(): 'full' | 'read-only' {
+  const raw = process.env.JOBS_API_ACCESS || 'full';
+  if (raw !== 'full' && raw !== 'read-only') throw new Error(`JOBS_API_ACCESS must be full or read-only, got "${raw}"`);
+  return raw;
 }
 
 export function loadConfig(): ServerConfig {
@@ -31,5 +39,6 @@ export function loadConfig(): ServerConfig {
     leaseMs: intFromEnv('JOBS_LEASE_MS', 1_000),
     pollIntervalMs: intFromEnv('JOBS_POLL_INTERVAL_MS', 10),
     executionLog: process.env.JOBS_EXECUTION_LOG || undefined,
+    apiAccess: accessFromEnv(),
   };
 }

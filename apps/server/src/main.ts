@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { serveDashboard } from './dashboard';
 import { loadConfig } from './config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-db';
 
@@ -27,10 +28,13 @@ async function main(): Promise<void> {
       leaseMs: config.leaseMs,
       pollIntervalMs: config.pollIntervalMs,
       executionLog: config.executionLog,
+      apiAccess: config.apiAccess,
     }),
   );
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.
   app.useBodyParser('json', { limit: '2mb' });
+  // The dashboard (dashboard/dist) at `/`, before the routes so that client routes get index.html.
+  serveDashboard(app, logger);
   // The server handles SIGTERM/SIGINT itself (a library user calls app.enableShutdownHooks()):
   // app.close() runs the lifecycle hooks, so running jobs drain or are handed back, and then the
   // embedded database, if any, stops after the last connection is closed.

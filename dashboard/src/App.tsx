@@ -1,0 +1,33 @@
+import { Nav } from './components/Nav';
+import { matchPath, useRouter } from './router';
+import { DeadLettersView } from './views/DeadLettersView';
+import { JobDetailView } from './views/JobDetailView';
+import { JobsView } from './views/JobsView';
+import { NotFoundView } from './views/NotFoundView';
+import { OverviewView } from './views/OverviewView';
+import { QueuesView } from './views/QueuesView';
+import { RetriesView } from './views/RetriesView';
+
+function CurrentView() {
+  const { path } = useRouter();
+  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (normalized === '/') return <OverviewView />;
+  if (normalized === '/jobs') return <JobsView />;
+  const job = matchPath('/jobs/:id', normalized);
+  if (job) return <JobDetailView key={job.id} id={job.id} />;
+  if (normalized === '/retries') return <RetriesView />;
+  if (normalized === '/dead-letters') return <DeadLettersView />;
+  if (normalized === '/queues') return <QueuesView />;
+  return <NotFoundView path={path} />;
+}
+
+export function App() {
+  return (
+    <>
+      <Nav />
+      <main>
+        <CurrentView />
+      </main>
+    </>
+  );
+}

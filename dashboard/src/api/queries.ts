@@ -1,0 +1,69 @@
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { usePollInterval } from '../live/LiveContext';
+import { getJson, toQuery } from './client';
+import type { Access, JobDetail, JobPage, ListFilter, QueueSummary, SeriesPoint, WorkerSummary } from './types';
+
+export function useMe() {
+  return useQuery({
+    queryKey: ['me'],
+    queryFn: ({ signal }) => getJson<{ access: Access }>('/api/me', signal),
+    staleTime: 60_000,
+  });
+}
+
+/** The caller's rights; everything `false` until known, so actions appear only once allowed. */
+export function useAccess(): Access {
+  const { data } = useMe();
+  return data?.access ?? { read: true, replay: false, cancel: false, pause: false, delete: false, enqueue: false };
+}
+
+export function useQueues() {
+  const refetchInterval = usePollInterval(true);
+  return useQuery({
+    queryKey: ['queues'],
+    queryFn: ({ signal }) => getJson<{ items: QueueSummary[] }>('/api/queues', signal),
+    refetchInterval,
+  });
+}
+
+export function useWorkers() {
+  const refetchInterval = usePollInterval(false);
+  return useQuery({
+    queryKey: ['workers'],
+    queryFn: ({ signal }) => getJson<{ items: WorkerSummary[] }>('/api/workers', signal),
+    refetchInterval,
+  });
+}
+
+export function useSeries(minutes: number) {
+  const interval = usePollInterval(false);
+  return useQuery({
+    queryKey: ['series', minutes],
+    queryFn: ({ signal }) => getJson<{ points: SeriesPoint[] }>(`/api/stats/series${toQuery({ minutes })}`, signal),
+    refetchInterval: interval === false ? false : Math.max(interval, 10_000),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Pages of `GET /api/jobs` (newest first), fetched one cursor at a time ("Load more"). */
+export function useJobList(filter: ListFilter, limit = 50) {
+  const refetchInterval = usePollInterval(true);
+  return useInfiniteQuery({
+    queryKey: ['jobs', filter, limit],
+    queryFn: ({ pageParam, signal }) =>
+      getJson<JobPage>(`/api/jobs${toQuery({ ...filter, limit, cursor: pageParam })}`, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    refetchInterval,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useJob(id: string, full: boolean) {
+  const refetchInterval = usePollInterval(true);
+  return useQuery({
+    queryKey: ['job', id, full],
+    queryFn: ({ signal }) => getJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}${full ? '?full=1' : ''}`, signal),
+    refetchInterval,
+  });
+}

@@ -1,0 +1,120 @@
+// Shapes of the admin REST API, as documented in docs/api.md (the contract this dashboard consumes).
+
+export const JOB_STATES = ['pending', 'scheduled', 'running', 'completed', 'failed', 'canceled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface JobSummary {
+  id: string;
+  queue: string;
+  type: string;
+  state: JobState;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  runAt: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  lastError: string | null;
+  lockedBy: string | null;
+  idempotencyKey: string | null;
+  payloadPreview: string;
+}
+
+export interface JobPage {
+  items: JobSummary[];
+  nextCursor: string | null;
+}
+
+export interface Attempt {
+  attempt: number;
+  replay: number;
+  outcome: 'failed' | 'timed_out' | 'lost' | 'canceled';
+  workerId: string | null;
+  startedAt: string | null;
+  finishedAt: string;
+  error: string;
+  stack: string | null;
+}
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  detail?: unknown;
+  actor?: string | null;
+}
+
+/** A payload over 256 KiB comes back as this unless asked for in full (`?full=1`). */
+export interface TruncatedPayload {
+  truncated: true;
+  size: number;
+  preview: string;
+}
+
+export interface JobDetail extends Omit<JobSummary, 'payloadPreview'> {
+  payload: unknown;
+  replays: number;
+  lockedUntil: string | null;
+  attemptHistory: Attempt[];
+  timeline?: TimelineEntry[];
+}
+
+export type StateCounts = Record<JobState, number>;
+
+export interface QueueSummary {
+  name: string;
+  paused: boolean;
+  concurrency: number;
+  counts: StateCounts;
+  countsAt: string;
+  completedPerMinute: number;
+  failedPerMinute: number;
+  failureRate: number;
+  oldestPendingAgeMs: number | null;
+}
+
+export interface WorkerSummary {
+  id: string;
+  hostname: string;
+  pid: number;
+  startedAt: string;
+  lastSeen: string;
+  queues: Record<string, number>;
+  running: number;
+  stopping: boolean;
+  jobs: Array<{ id: string; type: string; queue: string; startedAt: string }>;
+}
+
+export interface SeriesPoint {
+  at: string;
+  completed: number;
+  failed: number;
+  retried: number;
+}
+
+export interface Access {
+  read: boolean;
+  replay: boolean;
+  cancel: boolean;
+  pause: boolean;
+  delete: boolean;
+  enqueue: boolean;
+}
+
+/** Filters of `GET /api/jobs`, also the body's `filter` of the bulk actions. */
+export interface ListFilter {
+  queue?: string;
+  state?: string;
+  type?: string;
+  q?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface JobChange {
+  id: string;
+  state: JobState;
+  queue: string;
+  type: string;
+}

@@ -1,0 +1,31 @@
+import type { TruncatedPayload } from '../api/types';
+import { formatBytes } from '../format';
+import { JsonBlock } from './JsonBlock';
+
+function isTruncated(payload: unknown): payload is TruncatedPayload {
+  return typeof payload === 'object' && payload !== null && (payload as { truncated?: unknown }).truncated === true;
+}
+
+interface Props {
+  payload: unknown;
+  /** Asks the API for the whole payload (`?full=1`). */
+  onShowAll(): void;
+}
+
+/** The payload pretty-printed; a payload the API cut (over 256 KiB) shows its preview and "Show all". */
+export function PayloadView({ payload, onShowAll }: Props) {
+  if (isTruncated(payload)) {
+    return (
+      <div>
+        <p className="notice">
+          Large payload ({formatBytes(payload.size)}): showing the first part.{' '}
+          <button type="button" onClick={onShowAll}>
+            Show all
+          </button>
+        </p>
+        <JsonBlock value={payload.preview} label="payload" />
+      </div>
+    );
+  }
+  return <JsonBlock value={payload} label="payload" />;
+}

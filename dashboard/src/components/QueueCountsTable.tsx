@@ -1,0 +1,51 @@
+import type { QueueSummary } from '../api/types';
+import { JOB_STATES } from '../api/types';
+import { formatCount, formatDuration, formatPercent } from '../format';
+import { Link } from '../router';
+
+/** Every queue with its counts by state (each links to the filtered job list) and rates. */
+export function QueueCountsTable({ queues }: { queues: QueueSummary[] }) {
+  if (queues.length === 0) return <p className="muted empty">No queues yet: enqueue a job.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="queues-table">
+        <thead>
+          <tr>
+            <th>queue</th>
+            {JOB_STATES.map((state) => (
+              <th key={state} className="num">
+                {state}
+              </th>
+            ))}
+            <th className="num">done/min</th>
+            <th className="num">failure rate</th>
+            <th className="num">oldest pending</th>
+          </tr>
+        </thead>
+        <tbody>
+          {queues.map((queue) => (
+            <tr key={queue.name} data-queue={queue.name}>
+              <td>
+                <Link to={`/jobs?queue=${encodeURIComponent(queue.name)}`}>{queue.name}</Link>
+                {queue.paused && <span className="badge paused">paused</span>}
+              </td>
+              {JOB_STATES.map((state) => (
+                <td key={state} className="num">
+                  <Link
+                    className={queue.counts[state] > 0 ? `count state-text-${state}` : 'count muted'}
+                    to={`/jobs?queue=${encodeURIComponent(queue.name)}&state=${state}`}
+                  >
+                    {formatCount(queue.counts[state])}
+                  </Link>
+                </td>
+              ))}
+              <td className="num">{queue.completedPerMinute.toFixed(1)}</td>
+              <td className="num">{formatPercent(queue.failureRate)}</td>
+              <td className="num">{formatDuration(queue.oldestPendingAgeMs)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

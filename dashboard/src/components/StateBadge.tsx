@@ -1,0 +1,5 @@
+import type { JobState } from '../api/types';
+
+export function StateBadge({ state }: { state: JobState }) {
+  return <span className={`badge state-${state}`}>{state}</span>;
+}

@@ -1,0 +1,65 @@
+import { useQueues, useSeries, useWorkers } from '../api/queries';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { QueueCountsTable } from '../components/QueueCountsTable';
+import { TimeSeriesChart } from '../components/TimeSeriesChart';
+import { WorkersList } from '../components/WorkersList';
+import { useSearchParams } from '../router';
+
+const WINDOWS = [15, 60, 360, 1440];
+
+/** Queues with counts, throughput and failures over time, live nodes. */
+export function OverviewView() {
+  const [params, setParams] = useSearchParams();
+  const minutes = Number(params.get('minutes')) || 60;
+  const queues = useQueues();
+  const workers = useWorkers();
+  const series = useSeries(minutes);
+  const points = series.data?.points ?? [];
+  const times = points.map((p) => Math.floor(new Date(p.at).getTime() / 1000));
+
+  return (
+    <div className="view overview">
+      <section>
+        <h2>Queues</h2>
+        <ErrorNotice error={queues.error} what="Queues" />
+        {queues.data && <QueueCountsTable queues={queues.data.items} />}
+      </section>
+      <section>
+        <div className="section-head">
+          <h2>Activity</h2>
+          <label className="small">
+            Window{' '}
+            <select value={minutes} onChange={(e) => setParams({ minutes: e.target.value })}>
+              {WINDOWS.map((m) => (
+                <option key={m} value={m}>
+                  {m < 60 ? `${m} min` : `${m / 60} h`}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <ErrorNotice error={series.error} what="Series" />
+        <div className="charts">
+          <TimeSeriesChart
+            title="Throughput (jobs completed per minute)"
+            times={times}
+            series={[{ label: 'completed', colorVar: '--ok', values: points.map((p) => p.completed) }]}
+          />
+          <TimeSeriesChart
+            title="Failures and retries per minute"
+            times={times}
+            series={[
+              { label: 'failed', colorVar: '--bad', values: points.map((p) => p.failed) },
+              { label: 'retried', colorVar: '--warn', values: points.map((p) => p.retried) },
+            ]}
+          />
+        </div>
+      </section>
+      <section>
+        <h2>Live nodes {workers.data && <span className="muted">({workers.data.items.length})</span>}</h2>
+        <ErrorNotice error={workers.error} what="Workers" />
+        {workers.data && <WorkersList workers={workers.data.items} />}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,24 @@
+import { useAccess, useQueues } from '../api/queries';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { QueueCard } from '../components/QueueCard';
+
+/** Every queue with its limits and rates; pause and resume. */
+export function QueuesView() {
+  const queues = useQueues();
+  const access = useAccess();
+  return (
+    <div className="view queues-view">
+      <h2>Queues</h2>
+      <p className="muted small">
+        A paused queue keeps accepting jobs; no node starts new ones until it is resumed (running jobs finish).
+      </p>
+      <ErrorNotice error={queues.error} what="Queues" />
+      {queues.data?.items.length === 0 && <p className="muted empty">No queues yet.</p>}
+      <ul className="queue-cards">
+        {queues.data?.items.map((queue) => (
+          <QueueCard key={queue.name} queue={queue} canPause={access.pause} />
+        ))}
+      </ul>
+    </div>
+  );
+}
