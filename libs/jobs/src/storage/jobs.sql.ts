@@ -1,4 +1,5 @@
 import { JOB_COLUMNS } from './job-row';
+import { requeueLostCtes } from './requeue-lost.sql';
 import { cancelChannel, quoteSchema, wakeChannel } from './schema-name';
 
 /**
@@ -165,19 +166,7 @@ export function createJobsSql(schema: string) {
           WHERE state = 'running' AND locked_until < now()
           ORDER BY locked_until LIMIT $1
           FOR UPDATE SKIP LOCKED
-        ), u AS (
-          UPDATE ${t} j
-          SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
-              finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
-              last_error = 'Lease expired: worker ' || lost.locked_by || ' stopped renewing it',
-              locked_by = NULL, locked_until = NULL, updated_at = now()
-          FROM lost WHERE j.id = lost.id
-          RETURNING j.id, j.queue, j.attempts, j.replays, j.state, j.last_error
-        ), hist AS (
-          INSERT INTO ${s}.job_attempts (job_id, replay, attempt, outcome, worker_id, started_at, error)
-          SELECT u.id, u.replays, u.attempts, 'lost', lost.locked_by, lost.started_at, u.last_error
-          FROM u JOIN lost ON lost.id = u.id
-        ), woke AS (SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'pending') q)
+        ), ${requeueLostCtes(s, wake, `'Lease expired: worker ' || lost.locked_by || ' stopped renewing it'`)}
         SELECT id, state, queue FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
     },
 

@@ -1,3 +1,4 @@
+import { requeueLostCtes } from './requeue-lost.sql';
 import { quoteSchema, wakeChannel } from './schema-name';
 
 /**
@@ -48,22 +49,8 @@ export function createWorkersSql(schema: string) {
           SELECT j.id, j.locked_by, j.started_at FROM ${s}.jobs j
           WHERE j.state = 'running' AND j.locked_by IN (SELECT id FROM dead)
           FOR UPDATE OF j
-        ), u AS (
-          UPDATE ${s}.jobs j
-          SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
-              finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
-              last_error = 'Worker ' || lost.locked_by || ' died while running the job',
-              locked_by = NULL, locked_until = NULL, updated_at = now()
-          FROM lost WHERE j.id = lost.id
-          RETURNING j.id, j.queue, j.attempts, j.replays, j.state, j.last_error
-        ), hist AS (
-          INSERT INTO ${s}.job_attempts (job_id, replay, attempt, outcome, worker_id, started_at, error)
-          SELECT u.id, u.replays, u.attempts, 'lost', lost.locked_by, lost.started_at, u.last_error
-          FROM u JOIN lost ON lost.id = u.id
-        ), gone AS (
+        ), ${requeueLostCtes(s, wake, `'Worker ' || lost.locked_by || ' died while running the job'`)}, gone AS (
           DELETE FROM ${s}.workers WHERE id IN (SELECT id FROM dead) RETURNING id
-        ), woke AS (
-          SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'pending') q
         )
         SELECT (SELECT coalesce(array_agg(id), '{}') FROM gone) AS workers,
                (SELECT count(*)::int FROM u) AS jobs,
