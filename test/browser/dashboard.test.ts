@@ -386,4 +386,27 @@ describe('dashboard in a real browser', { skip: skip ?? false }, () => {
       assert.deepEqual(injected, { script: undefined, img: undefined, error: undefined, elements: 0 });
     }),
   );
+
+  it(
+    "shows a running job's progress and the log lines its handler wrote",
+    track(async () => {
+      const id = await full.enqueue('simulate', { durationMs: 40_000, steps: 20 });
+      await waitForState(id, 'running');
+      await page.goto(`${full.url}/jobs/${id}`);
+      const bar = page.getByRole('progressbar');
+      await bar.waitFor({ timeout: 15_000 });
+      await waitFor(async () => Number(await bar.getAttribute('aria-valuenow')) >= 5, {
+        timeoutMs: 15_000,
+        message: 'some progress',
+        intervalMs: 200,
+      });
+      await page.getByText('step 1 of 20 done').first().waitFor({ timeout: 10_000 });
+      await screenshot(page, 'job-progress');
+      const cancel = await fetch(`${full.url}/api/jobs/${id}/cancel`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-requested-with': 'test' },
+      });
+      assert.equal(cancel.status, 200);
+    }),
+  );
 });

@@ -60,10 +60,13 @@ export function useJobList(filter: ListFilter, limit = 50) {
 }
 
 export function useJob(id: string, full: boolean) {
-  const refetchInterval = usePollInterval(true);
+  // State changes arrive over SSE; a running job's progress and log lines do not, so its page
+  // polls at the chosen refresh interval while it runs.
+  const streamedInterval = usePollInterval(true);
+  const runningInterval = usePollInterval(false);
   return useQuery({
     queryKey: ['job', id, full],
     queryFn: ({ signal }) => getJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}${full ? '?full=1' : ''}`, signal),
-    refetchInterval,
+    refetchInterval: (query) => (query.state.data?.state === 'running' ? runningInterval : streamedInterval),
   });
 }

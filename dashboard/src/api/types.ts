@@ -58,6 +58,8 @@ export interface JobDetail extends Omit<JobSummary, 'payloadPreview'> {
   lockedUntil: string | null;
   attemptHistory: Attempt[];
   timeline?: TimelineEntry[];
+  /** The latest progress the handler reported for the current run (0-100), or null. */
+  progress?: number | null;
 }
 
 export type StateCounts = Record<JobState, number>;

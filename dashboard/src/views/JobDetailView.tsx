@@ -5,6 +5,7 @@ import { AttemptList } from '../components/AttemptList';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobActions } from '../components/JobActions';
 import { PayloadView } from '../components/PayloadView';
+import { ProgressBar } from '../components/ProgressBar';
 import { RelativeTime } from '../components/RelativeTime';
 import { StateBadge } from '../components/StateBadge';
 import { Timeline } from '../components/Timeline';
@@ -84,6 +85,12 @@ export function JobDetailView({ id }: { id: string }) {
             )}
           </dl>
           <JobActions job={job} />
+          {job.progress != null && (
+            <section>
+              <h3>Progress</h3>
+              <ProgressBar value={job.progress} />
+            </section>
+          )}
           <section>
             <h3>Payload</h3>
             <PayloadView payload={job.payload} onShowAll={() => setFull(true)} />

@@ -128,7 +128,17 @@ export class JobsAdminService {
       row.payload_preview === null
         ? row.payload
         : ({ truncated: true, size: row.payload_size, preview: row.payload_preview } satisfies TruncatedPayload);
-    return { ...job, payload, attemptHistory, timeline: buildTimeline(job, attemptHistory, events.rows) };
+    // Progress reports feed the progress bar, not the timeline (a handler may send many).
+    const progressEvents = events.rows.filter((e) => e.kind === 'progress');
+    const latest = progressEvents[progressEvents.length - 1];
+    const current = latest && job.startedAt && latest.at >= job.startedAt ? latest : undefined;
+    const progress = typeof current?.detail?.value === 'number' ? current.detail.value : null;
+    const timeline = buildTimeline(
+      job,
+      attemptHistory,
+      events.rows.filter((e) => e.kind !== 'progress'),
+    );
+    return { ...job, payload, attemptHistory, timeline, progress };
   }
 
   /** Replays the `failed` and `canceled` jobs among the selection (ids, or every job matching a

@@ -15,6 +15,8 @@ export interface SimulatePayload {
   hang?: boolean;
   /** Throw this value as-is (a non-Error throw). */
   throwValue?: unknown;
+  /** Split `durationMs` into this many steps, reporting progress and a log line after each. */
+  steps?: number;
 }
 
 /** Injection token of the execution log's path (`JOBS_EXECUTION_LOG`), or null for none. */
@@ -43,7 +45,14 @@ export class SimulateHandler {
   }
 
   private async run(p: SimulatePayload, ctx: JobContext): Promise<void> {
-    if (p.durationMs) await sleep(p.durationMs, undefined, { signal: ctx.signal });
+    const steps = Math.max(1, Math.min(100, Math.floor(p.steps ?? 1)));
+    for (let step = 1; step <= steps; step++) {
+      if (p.durationMs) await sleep(p.durationMs / steps, undefined, { signal: ctx.signal });
+      if (p.steps) {
+        await ctx.log(`step ${step} of ${steps} done`);
+        await ctx.progress((step / steps) * 100);
+      }
+    }
     if (p.hang) await new Promise<never>(() => undefined);
     if (p.throwValue !== undefined) throw p.throwValue;
     if (p.permanent) throw new PermanentJobError('simulated permanent failure');

@@ -89,6 +89,8 @@ export interface JobDetail extends Omit<Job, 'payload'> {
   payload: unknown | TruncatedPayload;
   attemptHistory: JobAttempt[];
   timeline: TimelineEntry[];
+  /** The latest `ctx.progress()` of the current run (0-100), or null. */
+  progress: number | null;
 }
 
 /** What a bulk replay or cancel covers: `ids` (at most 10,000) or a `filter`. */

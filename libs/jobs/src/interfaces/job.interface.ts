@@ -69,6 +69,11 @@ export interface JobContext {
   attempt: number;
   /** The node running this attempt. */
   workerId: string;
+  /** Adds a line to the job's timeline (shown in the dashboard). Resolves to false when it was not
+   * written (the attempt is no longer this node's, or the database is away); never throws. */
+  log(message: string): Promise<boolean>;
+  /** Reports progress, 0-100, shown on the job's page; coalesced, so calling it often is cheap. */
+  progress(percent: number): Promise<boolean>;
 }
 
 /** Options of one enqueue. */

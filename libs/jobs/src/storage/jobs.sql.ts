@@ -170,6 +170,13 @@ export function createJobsSql(schema: string) {
         SELECT id, state, queue FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
     },
 
+    /** A handler's own report (`ctx.log`, `ctx.progress`): $1 job, $2 kind, $3 owner, $4 detail,
+     * $5 attempt. Written only while that attempt still runs under that owner. */
+    runEvent: `INSERT INTO ${s}.job_events (job_id, kind, actor, detail)
+      SELECT id, $2, $3, $4::jsonb FROM ${t}
+      WHERE id = $1 AND state = 'running' AND locked_by = $3 AND attempts = $5
+      RETURNING id`,
+
     /** Scheduled jobs (delayed, or waiting for a retry) whose time has come become pending, and
      * their queues are woken. Claims take only pending jobs, so they never walk future ones. */
     promoteDue: {

@@ -177,6 +177,18 @@ export class JobsStore {
     return res.rows;
   }
 
+  /** Records a handler's `log`/`progress` report; false when the attempt is no longer the owner's. */
+  async recordRunEvent(
+    id: string,
+    attempt: number,
+    workerId: string,
+    kind: 'log' | 'progress',
+    detail: Record<string, unknown>,
+  ): Promise<boolean> {
+    const res = await this.pool.query(this.sql.runEvent, [id, kind, workerId, JSON.stringify(detail), attempt]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
   async promoteDue(limit: number): Promise<number> {
     const res = await this.pool.query<{ n: number }>({ ...this.sql.promoteDue, values: [limit] });
     return res.rows[0].n;

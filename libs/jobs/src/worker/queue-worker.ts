@@ -4,6 +4,7 @@ import type { Job, JobContext } from '../interfaces';
 import type { JobsRegistry } from '../jobs.registry';
 import type { JobsStore } from '../storage/jobs.store';
 import type { ResolvedJobsOptions } from '../utils/resolve-options';
+import { JobReporter } from './job-reporter';
 import type { DetachBudget } from './detach-budget';
 
 /** Running handlers are keyed per attempt, not per job: a timed-out handler that ignores its
@@ -192,7 +193,14 @@ export class QueueWorker {
     }
     const timeoutMs = handler.metadata.timeoutMs ?? this.deps.options.defaultTimeoutMs;
     entry.timer = setTimeout(() => this.timeOut(entry, timeoutMs), timeoutMs);
-    const ctx: JobContext = { signal: entry.controller.signal, attempt: job.attempts, workerId: this.deps.workerId };
+    const reporter = new JobReporter(job, this.deps.store, this.deps.workerId, this.deps.logger);
+    const ctx: JobContext = {
+      signal: entry.controller.signal,
+      attempt: job.attempts,
+      workerId: this.deps.workerId,
+      log: (message) => reporter.log(message),
+      progress: (percent) => reporter.progress(percent),
+    };
     let result: unknown;
     try {
       result = handler.instance.handle(job, ctx);
