@@ -215,22 +215,17 @@ function parseSelection(selection: unknown): { ids?: string[]; filter?: ParsedLi
 }
 
 function toSummary(row: SummaryRow): JobSummary {
-  return {
-    id: row.id,
-    queue: row.queue,
-    type: row.type,
-    state: row.state,
-    priority: row.priority,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAt: row.run_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    lastError: row.last_error,
-    lockedBy: row.locked_by,
-    idempotencyKey: row.idempotency_key ?? null,
-    payloadPreview: row.payload_preview,
-  };
+  const { payload_preview: payloadPreview, ...columns } = row;
+  const {
+    payload: _payload,
+    lockedUntil: _lockedUntil,
+    replays: _replays,
+    ...job
+  } = toJob({
+    ...columns,
+    payload: null,
+    locked_until: null,
+    replays: 0,
+  });
+  return { ...job, payloadPreview };
 }

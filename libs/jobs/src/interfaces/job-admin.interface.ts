@@ -29,22 +29,7 @@ export interface JobListQuery extends JobListFilter {
 }
 
 /** One row of the job list: the job without its payload, which is cut to `payloadPreview`. */
-export interface JobSummary {
-  id: string;
-  queue: string;
-  type: string;
-  state: JobState;
-  priority: number;
-  attempts: number;
-  maxAttempts: number;
-  runAt: Date;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  lastError: string | null;
-  lockedBy: string | null;
-  idempotencyKey: string | null;
+export interface JobSummary extends Omit<Job, 'payload' | 'lockedUntil' | 'replays'> {
   /** The payload's JSON text, cut to 200 characters. */
   payloadPreview: string;
 }
