@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { JOB_STATES, JOBS_STORE } from '../jobs.constants';
 import type { JobState } from '../interfaces';
 import { JOBS_RESOLVED_OPTIONS } from '../jobs.providers';
@@ -83,7 +83,7 @@ function zeroCounts(): StateCounts {
  * `queue_stats` roll-up that each worker node adds its per-minute outcomes to every two seconds.
  */
 @Injectable()
-export class JobsQueueStats implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobsQueueStats implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   readonly sql: StatsSql;
   private snapshot: CountsSnapshot | null = null;
@@ -106,7 +106,9 @@ export class JobsQueueStats implements OnApplicationBootstrap, OnApplicationShut
     this.flushTimer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** The last roll-up is written before any connection closes (`onApplicationShutdown` hooks run
+   * side by side, and a query sent to a pool that is ending never settles). */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.flushTimer);
     await this.flushOutcomes();
   }
