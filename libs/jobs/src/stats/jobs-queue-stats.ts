@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { JOB_STATES, JOBS_STORE } from '../jobs.constants';
 import type { JobState } from '../interfaces';
 import { JOBS_RESOLVED_OPTIONS } from '../jobs.providers';
