@@ -111,12 +111,7 @@ export function DeadLettersView() {
           />
         ))
       )}
-      <LoadMore
-        count={jobs.length}
-        hasMore={list.hasNextPage}
-        loading={list.isFetchingNextPage}
-        onLoad={() => void list.fetchNextPage()}
-      />
+      <LoadMore query={list} count={jobs.length} />
     </div>
   );
 }

@@ -18,12 +18,7 @@ export function JobsView() {
       <JobFilters filter={filter} onChange={setParams} />
       <ErrorNotice error={list.error} what="Jobs" />
       {list.isPending ? <p className="muted">Loading…</p> : <JobsTable jobs={jobs} />}
-      <LoadMore
-        count={jobs.length}
-        hasMore={list.hasNextPage}
-        loading={list.isFetchingNextPage}
-        onLoad={() => void list.fetchNextPage()}
-      />
+      <LoadMore query={list} count={jobs.length} />
     </div>
   );
 }

@@ -32,12 +32,7 @@ export function RetriesView() {
       <JobFilters filter={filter} onChange={setParams} fixedState />
       <ErrorNotice error={list.error} what="Retries" />
       {list.isPending ? <p className="muted">Loading…</p> : <JobsTable jobs={jobs} showRunAt />}
-      <LoadMore
-        count={jobs.length}
-        hasMore={list.hasNextPage}
-        loading={list.isFetchingNextPage}
-        onLoad={() => void list.fetchNextPage()}
-      />
+      <LoadMore query={list} count={jobs.length} />
     </div>
   );
 }
