@@ -12,6 +12,8 @@ export interface AppOptions {
   shutdownGracePeriodMs?: number;
   leaseMs?: number;
   pollIntervalMs?: number;
+  maxPendingJobs?: number;
+  idempotencyWindowMs?: number;
   /** File the `simulate` handler appends `start`/`end` lines to, one per execution event. */
   executionLog?: string;
   /** What callers of the admin API may do (`JOBS_API_ACCESS`); default `full`. */
@@ -34,6 +36,8 @@ export class AppModule {
           shutdownGracePeriodMs: options.shutdownGracePeriodMs,
           leaseMs: options.leaseMs,
           pollIntervalMs: options.pollIntervalMs,
+          maxPendingJobs: options.maxPendingJobs,
+          idempotencyWindowMs: options.idempotencyWindowMs,
         }),
         JobsApiModule.forRoot(options.apiAccess ? { access: () => options.apiAccess ?? 'full' } : {}),
         RouterModule.register([{ path: 'api', module: JobsApiModule }]),

@@ -8,6 +8,10 @@ export interface ServerConfig {
   shutdownGracePeriodMs: number | undefined;
   leaseMs: number | undefined;
   pollIntervalMs: number | undefined;
+  /** `JOBS_MAX_PENDING`: cap on waiting jobs per queue (enqueue answers 429 past it). */
+  maxPendingJobs: number | undefined;
+  /** `JOBS_IDEMPOTENCY_WINDOW_MS`: how long a finished job keeps its idempotency key. */
+  idempotencyWindowMs: number | undefined;
   /** File the `simulate` handler appends its execution events to (crash tests read it). */
   executionLog: string | undefined;
   /** `JOBS_API_ACCESS`: `full` (default) or `read-only` for every caller of the admin API. */
@@ -38,6 +42,8 @@ export function loadConfig(): ServerConfig {
     shutdownGracePeriodMs: intFromEnv('JOBS_SHUTDOWN_GRACE_MS', 0),
     leaseMs: intFromEnv('JOBS_LEASE_MS', 1_000),
     pollIntervalMs: intFromEnv('JOBS_POLL_INTERVAL_MS', 10),
+    maxPendingJobs: intFromEnv('JOBS_MAX_PENDING', 1),
+    idempotencyWindowMs: intFromEnv('JOBS_IDEMPOTENCY_WINDOW_MS', 0),
     executionLog: process.env.JOBS_EXECUTION_LOG || undefined,
     apiAccess: accessFromEnv(),
   };

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
       shutdownGracePeriodMs: config.shutdownGracePeriodMs,
       leaseMs: config.leaseMs,
       pollIntervalMs: config.pollIntervalMs,
+      maxPendingJobs: config.maxPendingJobs,
+      idempotencyWindowMs: config.idempotencyWindowMs,
       executionLog: config.executionLog,
       apiAccess: config.apiAccess,
     }),
