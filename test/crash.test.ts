@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { LATEST_SCHEMA_VERSION } from '@app/jobs';
 import { Cluster, type ClusterOptions, type ExecutionEvent, type ServerNode } from './support/cluster';
-import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
+import { assertionPool, attemptHistory, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';
 
 /**
@@ -40,13 +40,7 @@ describe('crashes of server processes', () => {
         [id],
       )
     ).rows[0];
-  const history = async (schema: string, id: string) =>
-    (
-      await pool.query<{ attempt: number; outcome: string; worker_id: string | null; error: string }>(
-        `SELECT attempt, outcome, worker_id, error FROM "${schema}".job_attempts WHERE job_id = $1 ORDER BY id`,
-        [id],
-      )
-    ).rows;
+  const history = (schema: string, id: string) => attemptHistory(pool, schema, id);
   const events = (c: Cluster, filter: Partial<ExecutionEvent>): ExecutionEvent[] =>
     c.executions().events.filter((e) => Object.entries(filter).every(([k, v]) => e[k as keyof ExecutionEvent] === v));
   const waitForStart = (c: Cluster, jobId: string, node: ServerNode, attempt: number, timeoutMs = 10_000) =>

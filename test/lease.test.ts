@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { JobHandler, type Job, type JobContext, type JobsModuleOptions } from '@app/jobs';
 import { createTestApp, type TestApp } from './support/app';
-import { assertionPool, uniqueSchema } from './support/database';
+import { assertionPool, attemptHistory, uniqueSchema } from './support/database';
 import { deferred, waitFor } from './support/wait';
 
 /** Per job id: the nodes that started it, with the attempt they saw. */
@@ -112,13 +112,7 @@ describe('leases', () => {
         [id],
       )
     ).rows[0];
-  const history = async (schema: string, id: string) =>
-    (
-      await pool.query<{ attempt: number; outcome: string; worker_id: string | null; error: string }>(
-        `SELECT attempt, outcome, worker_id, error FROM "${schema}".job_attempts WHERE job_id = $1 ORDER BY id`,
-        [id],
-      )
-    ).rows;
+  const history = (schema: string, id: string) => attemptHistory(pool, schema, id);
   /** What a node that claimed the jobs and then died leaves behind. */
   const crash = async (schema: string, ids: string[], attempts: number) => {
     const res = await pool.query(
