@@ -2,25 +2,15 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import { JobsModule, JobsService, type EnqueueItem } from '@app/jobs';
-import type * as EmbeddedDbSource from '../apps/server/src/embedded-db';
 import type { SimulatePayload } from '../apps/server/src/handlers/simulate.handler';
 import { Cluster, percentile, type ExecutionEvent, type ServerNode } from './support/cluster';
 import { databaseUrl, uniqueSchema } from './support/database';
+import { privatePostgres, type PrivatePostgres } from './support/private-postgres';
 import { waitFor } from './support/wait';
-
-// The server's code from its build output (see rest-api.test.ts): the embedded PostgreSQL helper.
-const loadServer = createRequire(__filename);
-const { startEmbeddedPostgres } = loadServer(
-  join(__dirname, '../../apps/server/dist/embedded-db'),
-) as typeof EmbeddedDbSource;
 
 const JOBS = 6_000;
 const NODES = 3;
@@ -104,48 +94,6 @@ interface HistoryRow {
   error: string;
 }
 
-/** A restartable PostgreSQL of this test's own (embedded runs), or the external one. */
-interface Database {
-  url: string;
-  /** Stops the server, keeps it down `downMs`, starts it on the same port; null for an external database. */
-  restart: ((downMs: number) => Promise<{ stoppedAt: number; upAt: number }>) | null;
-  dispose(): Promise<void>;
-}
-
-async function ownDatabase(): Promise<Database> {
-  if (!process.env.JOBS_TEST_EMBEDDED_DIR) {
-    return { url: databaseUrl(), restart: null, dispose: async () => undefined };
-  }
-  // Not the run's shared instance: other test files use it at the same time.
-  const dir = mkdtempSync(join(tmpdir(), 'jobs-chaos-pg-'));
-  chmodSync(dir, 0o755); // as root, PostgreSQL runs as the 'postgres' user and must reach it
-  const dataDir = join(dir, 'data');
-  let db: EmbeddedDbSource.EmbeddedDatabase | null = null;
-  try {
-    db = await startEmbeddedPostgres(dataDir, { persistent: true });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const url = db.url;
-  const port = Number(new URL(url).port);
-  return {
-    url,
-    restart: async (downMs) => {
-      const stoppedAt = Date.now();
-      await db?.stop(); // SIGINT: fast shutdown, every session is terminated
-      db = null;
-      await sleep(Math.max(0, stoppedAt + downMs - Date.now()));
-      db = await startEmbeddedPostgres(dataDir, { persistent: true, port });
-      return { stoppedAt, upAt: Date.now() };
-    },
-    dispose: async () => {
-      await db?.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** A producer-only Nest application on the database (no workers), to enqueue through the library. */
 async function producer(url: string, schema: string): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
@@ -165,18 +113,21 @@ const fmt = (values: number[]) =>
 
 describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
   const schema = uniqueSchema('chaos');
-  let db: Database | undefined;
+  let db: PrivatePostgres | undefined;
+  let url = '';
   let pool: Pool | undefined;
   let cluster: Cluster | undefined;
   let failed = false;
 
   before(async () => {
-    db = await ownDatabase();
-    pool = new Pool({ connectionString: db.url, max: 3 });
+    // A restartable server of this test's own when possible (else the run's, not restarted).
+    db = (await privatePostgres()) ?? undefined;
+    url = db?.url ?? databaseUrl();
+    pool = new Pool({ connectionString: url, max: 3 });
     pool.on('error', () => undefined); // idle clients die when PostgreSQL restarts
     cluster = new Cluster({
       name: 'chaos',
-      databaseUrl: db.url,
+      databaseUrl: url,
       schema,
       env: { JOBS_CONCURRENCY: String(CONCURRENCY) },
     });
@@ -184,7 +135,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
 
   after(async () => {
     await cluster?.dispose({ keepArtifacts: failed });
-    if (db && !db.restart) await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    if (!db) await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await db?.dispose();
   });
@@ -216,7 +167,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
     // Enqueue through the library, in a few batches.
     const enqueueStarted = Date.now();
     const items = Array.from({ length: JOBS }, (_, n) => makeJob(n, rnd));
-    const app = await producer(db!.url, schema);
+    const app = await producer(url, schema);
     try {
       const jobs = app.get(JobsService);
       for (let i = 0; i < items.length; i += 1_000) await jobs.enqueueMany(items.slice(i, i + 1_000));
@@ -250,15 +201,21 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
 
       if (k === PG_RESTART_AFTER_KILL) {
         await sleep(Math.max(0, at + KILL_EVERY_MS / 2 - Date.now()));
-        if (!db!.restart) {
-          t.diagnostic('DATABASE_URL is external: the PostgreSQL restart is skipped (it would disturb other users)');
+        if (!db) {
+          t.diagnostic(
+            "no restartable PostgreSQL (the external server's binaries are not here): the restart is skipped",
+          );
           continue;
         }
         // A node starting while the database is down may fail its start-up (that is not a crash
         // mid-run): restart PostgreSQL once the replacements are up.
         await Promise.all(replacements);
-        const { stoppedAt, upAt } = await db!.restart(PG_DOWN_MS);
-        t.diagnostic(`PostgreSQL restarted: down ${upAt - stoppedAt} ms (stop began to accepting connections)`);
+        const stoppedAt = Date.now();
+        await db.stop();
+        await sleep(Math.max(0, stoppedAt + PG_DOWN_MS - Date.now()));
+        await db.start();
+        const upAt = Date.now();
+        t.diagnostic(`${db.describe} restarted: down ${upAt - stoppedAt} ms (stop began to accepting connections)`);
         // Work resumes: the first handler start after PostgreSQL came back.
         const resumed = await waitFor(() => c.executions().events.find((e) => e.kind === 'start' && e.at > upAt), {
           timeoutMs: 20_000,

@@ -5,7 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The repository root, from test/dist/support at run time. */
 export const repoRoot = resolve(__dirname, '../../..');
-const serverMain = join(repoRoot, 'apps/server/dist/main.js');
+/** The example app's two entry points: the server (HTTP API, dashboard, workers) and the
+ * worker-only process (a Nest application context, no HTTP server). */
+const entries = {
+  server: join(repoRoot, 'apps/server/dist/main.js'),
+  worker: join(repoRoot, 'apps/server/dist/worker.js'),
+} as const;
+export type NodeKind = keyof typeof entries;
 /** Logs of the server processes the tests start (gitignored). */
 export const artifactsRoot = join(repoRoot, 'test/artifacts');
 
@@ -43,7 +49,7 @@ function track(child: ChildProcess): void {
   });
 }
 
-/** One `node apps/server/dist/main.js` process, its combined stdout/stderr in `logFile`. */
+/** One `node apps/server/dist/main.js` (or `worker.js`) process, its combined stdout/stderr in `logFile`. */
 export class ServerNode {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -63,10 +69,11 @@ export class ServerNode {
     readonly logFile: string,
     readonly executionLog: string,
     env: NodeJS.ProcessEnv,
+    readonly kind: NodeKind = 'server',
   ) {
     const out = openSync(logFile, 'a');
     try {
-      this.child = spawn(process.execPath, [serverMain], { env, stdio: ['ignore', out, out] });
+      this.child = spawn(process.execPath, [entries[kind]], { env, stdio: ['ignore', out, out] });
     } finally {
       closeSync(out); // the child has its own copy
     }
@@ -111,9 +118,21 @@ export class ServerNode {
     return this.log().trimEnd().split('\n').slice(-lines).join('\n');
   }
 
-  /** Waits for the "Listening on" line and a 200 from /health, or fails with the log's tail. */
+  /** Waits for the "Listening on" line and a 200 from /health (a worker-only process: its
+   * "Worker node … ready" line), or fails with the log's tail. */
   async ready(timeoutMs = 30_000): Promise<this> {
     const deadline = Date.now() + timeoutMs;
+    if (this.kind === 'worker') {
+      for (;;) {
+        const match = /Worker node (\S+) ready/.exec(this.log());
+        if (match) {
+          this.workerId = match[1];
+          this.readyAt = Date.now();
+          return this;
+        }
+        await this.waitOrFail(deadline, 'to be ready');
+      }
+    }
     while (this.port === 0) {
       const match = /Listening on http:\/\/localhost:(\d+)/.exec(this.log());
       if (match) this.port = Number(match[1]);
@@ -194,18 +213,24 @@ export class Cluster {
   }
 
   /** Spawns a node without waiting for it; `env` adds to the cluster's environment. */
-  spawn(env: Record<string, string> = {}): ServerNode {
+  spawn(env: Record<string, string> = {}, kind: NodeKind = 'server'): ServerNode {
     const name = `node${this.nodes.length + 1}`;
-    const node = new ServerNode(name, join(this.dir, `${name}.log`), join(this.dir, `${name}.executions`), {
-      ...process.env,
-      NO_COLOR: '1',
-      PORT: '0',
-      DATABASE_URL: this.options.databaseUrl,
-      JOBS_SCHEMA: this.options.schema,
-      JOBS_EXECUTION_LOG: join(this.dir, `${name}.executions`),
-      ...this.options.env,
-      ...env,
-    });
+    const node = new ServerNode(
+      name,
+      join(this.dir, `${name}.log`),
+      join(this.dir, `${name}.executions`),
+      {
+        ...process.env,
+        NO_COLOR: '1',
+        PORT: '0',
+        DATABASE_URL: this.options.databaseUrl,
+        JOBS_SCHEMA: this.options.schema,
+        JOBS_EXECUTION_LOG: join(this.dir, `${name}.executions`),
+        ...this.options.env,
+        ...env,
+      },
+      kind,
+    );
     this.nodes.push(node);
     return node;
   }

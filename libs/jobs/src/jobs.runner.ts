@@ -43,6 +43,8 @@ export class JobsRunner
   private readonly completions: WriteBatcher<RunningJob>;
   private readonly failures: WriteBatcher<FailedAttempt>;
   private shuttingDown = false;
+  /** The one referenced handle of the runtime (its other timers are unref'd): see `keepProcessAlive`. */
+  private keepAlive?: NodeJS.Timeout;
   /** Node-wide allowance of timed-out handlers let go of from their slots (`maxDetachedHandlers`). */
   private readonly detachBudget: DetachBudget;
 
@@ -111,6 +113,7 @@ export class JobsRunner
       this.logger,
     );
     await this.listener.start();
+    this.keepProcessAlive();
     for (const worker of this.workers.values()) worker.start();
     this.maintenanceTimer = setInterval(() => void this.maintain(), this.options.pollIntervalMs);
     this.maintenanceTimer.unref();
@@ -130,6 +133,16 @@ export class JobsRunner
         .map(([q, n]) => `${q}(${n})`)
         .join(', ')}`,
     );
+  }
+
+  /**
+   * While the workers run, the process stays up until `app.close()` or a signal. Nothing else may
+   * hold it: a worker-only application has no server socket, and during a database outage every
+   * connection is closed, so with only unref'd timers left Node would exit quietly, dropping the
+   * outcomes still waiting to be written (their jobs would run again elsewhere).
+   */
+  private keepProcessAlive(): void {
+    this.keepAlive = setInterval(() => undefined, 60_000);
   }
 
   /** Look for work in `queue` now (in-process enqueue, or a notification). */
@@ -262,11 +275,13 @@ export class JobsRunner
     await this.liveness
       ?.remove()
       .catch((err: Error) => this.logger.warn(`Leaving the registry failed (${err.message})`));
+    clearInterval(this.keepAlive);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.beforeApplicationShutdown();
     await this.listener?.close();
+    clearInterval(this.keepAlive);
   }
 
   private cancelLocal(id: string): void {

@@ -28,10 +28,13 @@ export function createWorkersSql(schema: string) {
     },
 
     /**
-     * Declares dead the nodes whose session ended in this server's lifetime (lock gone), or whose
-     * heartbeat is older than $2 ms (frozen, partitioned, or gone while the server restarted), and
-     * puts their running jobs back in the queue at once: ready again (their run time kept, so they
-     * go first), or failed if no attempts remain; each gets a `lost` history row. $1 is the caller.
+     * Declares dead the nodes whose session ended in this server's lifetime (lock gone), whose
+     * heartbeat is older than $2 ms (frozen, partitioned), or that have not come back after the
+     * server restarted: their session predates the restart while the caller's own session has been
+     * back for $3 ms (every live node reconnects within about a second, so a node still missing then
+     * died while the server was down). Their running jobs go back in the queue at once: ready again
+     * (their run time kept, so they go first), or failed if no attempts remain; each gets a `lost`
+     * history row. $1 is the caller.
      */
     sweep: {
       name: `${schema}.worker_sweep`,
@@ -39,6 +42,10 @@ export function createWorkersSql(schema: string) {
           SELECT w.id FROM ${s}.workers w
           WHERE w.id <> $1 AND (
             w.last_seen < now() - $2::int * interval '1 millisecond'
+            OR (w.session_started_at < pg_postmaster_start_time() AND EXISTS (
+              SELECT 1 FROM ${s}.workers me
+              WHERE me.id = $1 AND me.session_started_at >= pg_postmaster_start_time()
+                AND me.session_started_at < now() - $3::int * interval '1 millisecond'))
             OR (w.session_started_at >= pg_postmaster_start_time() AND NOT EXISTS (
               SELECT 1 FROM pg_locks l
               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2

@@ -7,6 +7,11 @@ import { createWorkersSql, type WorkersSql } from '../storage/workers.sql';
  * about 5 + 2 × 3 = 11 s instead of the operating system's default of hours. */
 const KEEPALIVE = 'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3';
 
+/** After a PostgreSQL restart, how long a node that is back waits before it declares dead the
+ * nodes that are not: every live node's listener retries at least once a second
+ * (`NotificationListener`), so one still missing after this died while the server was down. */
+export const RESTART_GRACE_MS = 2_500;
+
 export interface SweepResult {
   workers: string[];
   jobs: number;
@@ -20,9 +25,9 @@ export interface SweepResult {
  * Liveness has two signals. The session: the node holds an advisory lock on its dedicated
  * connection, which PostgreSQL releases the moment the process dies (the operating system closes
  * its sockets), so a dead node is seen within one sweep. The heartbeat: a node whose `last_seen` is
- * older than its lease is dead too (frozen, partitioned), which also covers nodes that have not come
- * back after a PostgreSQL restart (all sessions end then, so the lock test only applies to
- * sessions started since the server did).
+ * older than its lease is dead too (frozen, partitioned). A PostgreSQL restart ends every session,
+ * so the lock test only applies to sessions started since the server did; a node whose session
+ * predates the restart is dead once the sweeping node has itself been back for `RESTART_GRACE_MS`.
  */
 export class NodeLiveness {
   readonly sql: WorkersSql;
@@ -77,7 +82,10 @@ export class NodeLiveness {
   }
 
   async sweep(staleMs: number): Promise<SweepResult> {
-    const res = await this.pool.query<SweepResult>({ ...this.sql.sweep, values: [this.workerId, staleMs] });
+    const res = await this.pool.query<SweepResult>({
+      ...this.sql.sweep,
+      values: [this.workerId, staleMs, RESTART_GRACE_MS],
+    });
     const result = res.rows[0];
     if (result.workers.length > 0) {
       this.logger.warn(

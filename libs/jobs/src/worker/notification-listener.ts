@@ -1,6 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import { Client, type ClientConfig, type Pool } from 'pg';
 
+const MAX_RECONNECT_DELAY_MS = 1_000;
+
 export interface ListenerHandlers {
   /** A notification arrived on `channel`. */
   onNotify(channel: string, payload: string): void;
@@ -95,7 +97,9 @@ export class NotificationListener {
     client.on('error', () => undefined);
     void client.end().catch(() => undefined);
     this.failures += 1;
-    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.failures, 5));
+    // At most a second apart: after a database restart the node must be back (and re-registered)
+    // well within RESTART_GRACE_MS, or the other nodes declare it dead.
+    const delay = Math.min(MAX_RECONNECT_DELAY_MS, 100 * 2 ** Math.min(this.failures, 5));
     this.logger.warn(`Notification listener lost (${err.message}); reconnecting in ${delay} ms, polling meanwhile`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;

@@ -16,7 +16,8 @@ export class WriteBatcher<T> {
     private readonly write: (items: T[]) => Promise<void>,
     private readonly onError: (err: unknown, items: number) => void,
     private readonly maxBatch = 1_000,
-    private readonly maxRetryDelayMs = 5_000,
+    /** A second at most: once the database is back, what waited is written within a second. */
+    private readonly maxRetryDelayMs = 1_000,
   ) {}
 
   get size(): number {
