@@ -270,6 +270,8 @@ describe('failures, retries, timeouts', () => {
     assert.equal(row.attempts, 3);
     assert.equal(row.max_attempts, 5);
     assert.equal(row.locked_by, null);
+    assert.equal(row.last_error, null, 'a completed job has no last error (the failed attempts are in its history)');
+    assert.equal((await t.jobs.get(job.id))?.lastError, null);
     assert.ok(row.finished_at);
     assert.deepEqual(calls.get(job.id), [1, 2, 3]);
     const rows = await history(job.id);

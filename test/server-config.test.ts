@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { Cluster } from './support/cluster';
 import { assertionPool, countByState, databaseUrl, dropSchema, uniqueSchema } from './support/database';
+import { waitFor } from './support/wait';
 
 describe('server settings from the environment', () => {
   const pool = assertionPool();
@@ -36,5 +38,96 @@ describe('server settings from the environment', () => {
     const exit = await node.waitForExit(30_000);
     assert.notEqual(exit?.code, 0);
     assert.match(node.log(), /JOBS_MAX_PENDING must be an integer >= 1, got "0"/);
+  });
+});
+
+describe('server defaults that keep it safe', () => {
+  const pool = assertionPool();
+  const schema = uniqueSchema('srvsafe');
+  const cluster = new Cluster({ name: 'server-safe', databaseUrl: databaseUrl(), schema });
+
+  after(async () => {
+    await cluster.dispose({ keepArtifacts: false });
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  it('listens on loopback only by default, says so, and sends no X-Powered-By and nosniff', async () => {
+    const node = await cluster.start();
+    assert.match(node.log(), /Listening on 127\.0\.0\.1 only, without authentication/);
+    const res = await fetch(`${node.url}/api/queues`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-powered-by'), null);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    // Not reachable through the machine's other addresses.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (external) {
+      await assert.rejects(
+        fetch(`http://${external.address}:${node.port}/health`, { signal: AbortSignal.timeout(2_000) }),
+        'the server must not answer on a non-loopback address',
+      );
+    }
+  });
+
+  it('JOBS_BASIC_AUTH guards the dashboard, the API and /metrics, leaves /health open, and names the actor', async () => {
+    const node = await cluster.start({ JOBS_BASIC_AUTH: 'ops:s3cret:with-colon', HOST: '0.0.0.0' });
+    const auth = { authorization: `Basic ${Buffer.from('ops:s3cret:with-colon').toString('base64')}` };
+    const wrong = { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` };
+    for (const path of ['/api/jobs', '/metrics', '/']) {
+      const res = await fetch(`${node.url}${path}`);
+      assert.equal(res.status, 401, path);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm="jobs"/);
+      assert.equal(
+        (await fetch(`${node.url}${path}`, { headers: wrong })).status,
+        401,
+        `${path} with a wrong password`,
+      );
+    }
+    assert.equal((await fetch(`${node.url}/health`)).status, 200);
+    assert.equal((await fetch(`${node.url}/api/jobs`, { headers: auth })).status, 200);
+    const created = await fetch(`${node.url}/api/jobs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'x-requested-with': 'test' },
+      body: JSON.stringify({ type: 'email', payload: { to: 'a@example.com' }, delayMs: 3_600_000 }),
+    });
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    const canceled = await fetch(`${node.url}/api/jobs/${id}/cancel`, {
+      method: 'POST',
+      headers: { ...auth, 'x-requested-with': 'test' },
+    });
+    assert.equal(canceled.status, 200);
+    const events = await pool.query<{ actor: string }>(
+      `SELECT actor FROM "${schema}".job_events WHERE job_id = $1 AND kind = 'canceled'`,
+      [id],
+    );
+    assert.deepEqual(
+      events.rows.map((r) => r.actor),
+      ['ops'],
+    );
+  });
+
+  it('a simulate job told to hang gives its slot back when its attempt is aborted: no caller can stall a queue', async () => {
+    const node = await cluster.start({ JOBS_CONCURRENCY: '1' });
+    const hung = await node.enqueue('simulate', { hang: true });
+    await waitFor(
+      async () =>
+        (await pool.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1 AND state = 'running'`, [hung])).rowCount === 1,
+      { message: 'the hanging job to run' },
+    );
+    const next = await node.enqueue('email', { to: 'b@example.com' });
+    const cancel = await fetch(`${node.url}/api/jobs/${hung}/cancel`, {
+      method: 'POST',
+      headers: { 'x-requested-with': 'test' },
+    });
+    assert.equal(cancel.status, 200);
+    await waitFor(
+      async () =>
+        (await pool.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1 AND state = 'completed'`, [next])).rowCount ===
+        1,
+      { message: 'the next job to run in the freed slot' },
+    );
   });
 });

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { JobsApiModule, JobsModule, JobsObservabilityModule } from '@app/jobs';
 import { EmailHandler } from './handlers/email.handler';
 import { EXECUTION_LOG, SimulateHandler } from './handlers/simulate.handler';
+import { actorOf } from './security';
 
 export interface AppOptions {
   databaseUrl: string;
@@ -39,7 +40,10 @@ export class AppModule {
           maxPendingJobs: options.maxPendingJobs,
           idempotencyWindowMs: options.idempotencyWindowMs,
         }),
-        JobsApiModule.forRoot(options.apiAccess ? { access: () => options.apiAccess ?? 'full' } : {}),
+        JobsApiModule.forRoot({
+          access: () => options.apiAccess ?? 'full',
+          actor: actorOf,
+        }),
         RouterModule.register([{ path: 'api', module: JobsApiModule }]),
         // GET /metrics (Prometheus) and GET /health (terminus shape) at the root, not under /api.
         JobsObservabilityModule.forRoot(),

@@ -1,7 +1,13 @@
+import type { BasicAuth } from './security';
+
 /** Server settings from the environment, checked once at start. */
 export interface ServerConfig {
   databaseUrl: string | undefined;
   port: number;
+  /** `HOST`: the interface to listen on; loopback unless told otherwise. */
+  host: string;
+  /** `JOBS_BASIC_AUTH` (`user:password`): credentials for everything but /health. */
+  basicAuth: BasicAuth | undefined;
   concurrency: number | undefined;
   schema: string | undefined;
   dataDir: string;
@@ -32,10 +38,22 @@ function accessFromEnv(): 'full' | 'read-only' {
   return raw;
 }
 
+function basicAuthFromEnv(): BasicAuth | undefined {
+  const raw = process.env.JOBS_BASIC_AUTH;
+  if (raw === undefined || raw === '') return undefined;
+  const colon = raw.indexOf(':');
+  if (colon < 1 || colon === raw.length - 1) {
+    throw new Error('JOBS_BASIC_AUTH must be user:password, both non-empty');
+  }
+  return { user: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
 export function loadConfig(): ServerConfig {
   return {
     databaseUrl: process.env.DATABASE_URL || undefined,
     port: intFromEnv('PORT', 0) ?? 3000,
+    host: process.env.HOST || '127.0.0.1',
+    basicAuth: basicAuthFromEnv(),
     concurrency: intFromEnv('JOBS_CONCURRENCY', 1),
     schema: process.env.JOBS_SCHEMA || undefined,
     dataDir: process.env.JOBS_DATA_DIR || '.data/postgres',

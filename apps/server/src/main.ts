@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { serveDashboard } from './dashboard';
 import { loadConfig } from './config';
+import { applySecurity } from './security';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-db';
 
 async function main(): Promise<void> {
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
       apiAccess: config.apiAccess,
     }),
   );
+  // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
+  applySecurity(app, { host: config.host, basicAuth: config.basicAuth }, logger);
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.
   app.useBodyParser('json', { limit: '2mb' });
   // The dashboard (dashboard/dist) at `/`, before the routes so that client routes get index.html.
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  await app.listen(config.port, '0.0.0.0');
+  await app.listen(config.port, config.host);
   logger.log(`Listening on http://localhost:${(app.getHttpServer().address() as { port: number }).port}`);
 }
 

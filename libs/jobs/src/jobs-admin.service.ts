@@ -13,13 +13,8 @@ import { JOBS_STORE } from './jobs.constants';
 import { createAdminSql, type AdminSql, type BulkTarget, type SqlQuery } from './storage/admin.sql';
 import { toAttempt, toJob, type AttemptRow, type JobRow } from './storage/job-row';
 import type { JobsStore } from './storage/jobs.store';
-import {
-  isJobId,
-  parseListFilter,
-  parseListQuery,
-  type ParsedListFilter,
-  type ParsedListQuery,
-} from './utils/list-filter';
+import { parseListFilter, parseListQuery, type ParsedListFilter, type ParsedListQuery } from './utils/list-filter';
+import { isJobId } from './utils/storable';
 import { buildTimeline, type JobEvent } from './utils/timeline';
 
 /** Payloads larger than this (bytes of JSON) are replaced by a preview in the detail unless `full`. */

@@ -38,6 +38,8 @@ export const LIMITS = {
   maxQueueLength: 128,
   maxEnqueueMany: 10_000,
   maxIdempotencyKeyLength: 255,
+  /** Longest delay (`delayMs`, backoff): 100 years, so a run time always stays a storable date. */
+  maxDelayMs: 100 * 365 * 24 * 60 * 60_000,
 } as const;
 
 export const JOB_STATES = ['pending', 'scheduled', 'running', 'completed', 'failed', 'canceled'] as const;

@@ -12,6 +12,7 @@ import { JobsStore, type NewJobRow, type Queryable } from './storage/jobs.store'
 import { createStatsSql } from './storage/stats.sql';
 import { QueueCapacity } from './utils/queue-capacity';
 import type { ResolvedJobsOptions } from './utils/resolve-options';
+import { isJobId } from './utils/storable';
 import { checkCallOptions, checkName, serializePayload, toNewJobRow } from './utils/validate-enqueue';
 
 /** A queue's settings row (`<schema>.queues`). */
@@ -150,20 +151,41 @@ export class JobsService {
 
   /** The job with its failed-attempt history, or null. */
   async get<T = unknown>(id: string): Promise<JobWithAttempts<T> | null> {
+    if (!isJobId(String(id))) return null;
     return (await this.store.get(String(id))) as JobWithAttempts<T> | null;
   }
 
   /** Cancels a pending, scheduled or running job. A running job's handler sees `ctx.signal` abort.
    * Records a `canceled` event (with `actor`, when given) in the job's audit trail. */
   async cancel(id: string, options: { actor?: string } = {}): Promise<Job> {
+    if (!isJobId(String(id))) throw new JobNotFoundError(String(id));
     return this.store.cancel(String(id), options?.actor ?? null);
   }
 
   /** Runs a `failed` or `canceled` job again from attempt 1, optionally with a new payload. Records a
    * `replayed` event (with `actor`, when given, and whether the payload changed). */
   async replay<T = unknown>(id: string, options: { payload?: T; actor?: string } = {}): Promise<Job<T>> {
+    return withDatabaseErrors('replay', () => this.replayOne(String(id), options));
+  }
+
+  /** Like an enqueue, a replay adds a ready job to its queue: it counts against `maxPendingJobs`
+   * (`QueueFullError`, nothing changed). */
+  private async replayOne<T>(id: string, options: { payload?: T; actor?: string }): Promise<Job<T>> {
     const json = options.payload === undefined ? null : serializePayload(options.payload, this.options.maxPayloadBytes);
-    return (await this.store.replay(String(id), json, options.actor ?? null)) as Job<T>;
+    const job = isJobId(id) ? await this.store.find(id) : null;
+    if (!job) throw new JobNotFoundError(id);
+    const need = new Map([[job.queue, 1]]);
+    await this.capacity.acquire(need);
+    let replayed: Job;
+    try {
+      replayed = await this.store.replay(id, json, options.actor ?? null);
+    } catch (err) {
+      this.capacity.settle(need, new Map());
+      throw err;
+    }
+    this.capacity.settle(need, need);
+    this.runner?.wake(replayed.queue);
+    return replayed as Job<T>;
   }
 
   /**

@@ -11,13 +11,17 @@ export interface SimulatePayload {
   failTimes?: number;
   /** Throw PermanentJobError (no retries). */
   permanent?: boolean;
-  /** Never resolve (ignores the signal), to exercise timeouts. */
+  /** Never finish by itself: wait until the attempt's signal aborts (a call that never answers but
+   * honours cancellation), to exercise timeouts. It cannot hold its slot past the timeout. */
   hang?: boolean;
   /** Throw this value as-is (a non-Error throw). */
   throwValue?: unknown;
   /** Split `durationMs` into this many steps, reporting progress and a log line after each. */
   steps?: number;
 }
+
+/** Every `simulate` attempt ends by then: whatever a caller asks, a slot is never held longer. */
+export const SIMULATE_TIMEOUT_MS = 30_000;
 
 /** Injection token of the execution log's path (`JOBS_EXECUTION_LOG`), or null for none. */
 export const EXECUTION_LOG = Symbol('EXECUTION_LOG');
@@ -29,7 +33,7 @@ export const EXECUTION_LOG = Symbol('EXECUTION_LOG');
  * were interrupted and how soon they started again.
  */
 @Injectable()
-@JobHandler('simulate', { timeoutMs: 60_000, backoff: { baseDelayMs: 100, maxDelayMs: 5_000 } })
+@JobHandler('simulate', { timeoutMs: SIMULATE_TIMEOUT_MS, backoff: { baseDelayMs: 100, maxDelayMs: 5_000 } })
 export class SimulateHandler {
   constructor(@Optional() @Inject(EXECUTION_LOG) private readonly executionLog: string | null = null) {}
 
@@ -53,7 +57,7 @@ export class SimulateHandler {
         await ctx.progress((step / steps) * 100);
       }
     }
-    if (p.hang) await new Promise<never>(() => undefined);
+    if (p.hang) await hangUntilAborted(ctx.signal);
     if (p.throwValue !== undefined) throw p.throwValue;
     if (p.permanent) throw new PermanentJobError('simulated permanent failure');
     if (p.failTimes !== undefined && ctx.attempt <= p.failTimes) {
@@ -64,4 +68,11 @@ export class SimulateHandler {
   private record(line: string): void {
     if (this.executionLog) appendFileSync(this.executionLog, `${line}\n`);
   }
+}
+
+function hangUntilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }

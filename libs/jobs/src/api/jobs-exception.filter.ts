@@ -1,5 +1,6 @@
-import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import { Catch, HttpStatus, Logger, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import type { Request, Response } from 'express';
 import {
   InvalidJobOptionsError,
   JobNotFoundError,
@@ -11,22 +12,45 @@ import {
   JobsUnavailableError,
 } from '../errors';
 
-/** Maps the module's errors to HTTP answers with a JSON body that names what was wrong. */
-@Catch(JobsError)
-export class JobsExceptionFilter implements ExceptionFilter {
-  catch(error: JobsError, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const [status, field] = statusOf(error);
-    const full = error instanceof QueueFullError;
-    if (full) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
-    if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
-    res.status(status).json({
-      statusCode: status,
-      error: error.name,
-      message: error.message,
-      ...(field ? { field } : {}),
-      ...(full ? { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs } : {}),
-    });
+/**
+ * Maps the module's errors to HTTP answers with a JSON body that names what was wrong. A client's
+ * mistake is a 4xx logged as one warning line (no stack: a flood of bad requests must not flood the
+ * log with traces). Input checks refuse what PostgreSQL cannot store before anything is written; a
+ * value that still reaches the database and is refused there as data (SQLSTATE class 22) is a 400
+ * too, never a 500. Anything else is Nest's: a 500, logged with its stack.
+ */
+@Catch()
+export class JobsExceptionFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger('JobsApi');
+
+  override catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    let status: number;
+    let body: Record<string, unknown>;
+    if (error instanceof JobsError) {
+      const [code, field] = statusOf(error);
+      status = code;
+      body = { statusCode: status, error: error.name, message: error.message, ...(field ? { field } : {}) };
+      if (error instanceof QueueFullError) {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+        Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
+      }
+      if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
+    } else if (isDataException(error)) {
+      status = HttpStatus.BAD_REQUEST;
+      body = { statusCode: status, error: 'InvalidInput', message: `A value cannot be stored: ${error.message}` };
+    } else {
+      super.catch(error, host);
+      return;
+    }
+    if (status === HttpStatus.BAD_REQUEST || status === HttpStatus.PAYLOAD_TOO_LARGE) {
+      this.logger.warn(
+        `${req.method} ${req.originalUrl.slice(0, 200)}: ${status} ${String(body.message).slice(0, 300)}`,
+      );
+    }
+    res.status(status).json(body);
   }
 }
 
@@ -39,4 +63,11 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];
+}
+
+/** A PostgreSQL "data exception" (SQLSTATE class 22): a value the database refused to store or
+ * compare, such as an out-of-range date or an invalid Unicode escape. */
+function isDataException(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }

@@ -89,6 +89,8 @@ export class JobsController {
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
       throw new InvalidJobOptionsError('body', 'must be a JSON object');
     }
+    const unknownKey = Object.keys(body ?? {}).find((key) => key !== 'payload');
+    if (unknownKey !== undefined) throw new InvalidJobOptionsError(unknownKey, 'is not a known field (known: payload)');
     const payload = (body as { payload?: unknown } | undefined)?.payload;
     return this.jobs.replay(id, { payload, actor: await resolveActor(this.options, req) });
   }

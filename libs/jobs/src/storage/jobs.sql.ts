@@ -104,10 +104,12 @@ export function createJobsSql(schema: string) {
     },
 
     /** Complete a batch: $1 ids, $2 their attempt numbers, $3 the owner. Fenced: a job that is no
-     * longer running this attempt under this owner is left alone and not returned. */
+     * longer running this attempt under this owner is left alone and not returned. The error of an
+     * earlier failed attempt stays in the history, not on the completed job. */
     complete: {
       text: `UPDATE ${t} j
-        SET state = 'completed', finished_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL
+        SET state = 'completed', finished_at = now(), updated_at = now(), locked_by = NULL, locked_until = NULL,
+            last_error = NULL
         FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
         WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = d.attempt
         RETURNING j.id`,

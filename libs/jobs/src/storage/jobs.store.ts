@@ -34,8 +34,6 @@ export interface Queryable {
   query<R extends QueryResultRow>(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: R[] }>;
 }
 
-const ID = /^[1-9][0-9]{0,18}$/;
-
 /** Storage of jobs: every read and write of the engine goes through here, as one statement each. */
 export class JobsStore {
   readonly sql: JobsSql;
@@ -45,10 +43,6 @@ export class JobsStore {
     readonly schema: string,
   ) {
     this.sql = createJobsSql(schema);
-  }
-
-  static isValidId(id: string): boolean {
-    return ID.test(id);
   }
 
   /** The inserted job, or null when a job of its type holds its idempotency key. */
@@ -194,8 +188,13 @@ export class JobsStore {
     return res.rows[0].n;
   }
 
+  /** The job without its history, or null. */
+  async find(id: string): Promise<Job | null> {
+    const res = await this.pool.query<JobRow>(this.sql.getJob, [id]);
+    return res.rows.length === 0 ? null : toJob(res.rows[0]);
+  }
+
   async get(id: string): Promise<JobWithAttempts | null> {
-    if (!JobsStore.isValidId(id)) return null;
     const res = await this.pool.query<JobRow>(this.sql.getJob, [id]);
     if (res.rows.length === 0) return null;
     const attempts = await this.pool.query<AttemptRow>(this.sql.getAttempts, [id]);
@@ -243,7 +242,6 @@ export class JobsStore {
   }
 
   private async lock(client: PoolClient, id: string): Promise<JobRow> {
-    if (!JobsStore.isValidId(id)) throw new JobNotFoundError(id);
     const res = await client.query<JobRow>(this.sql.lockJob, [id]);
     if (res.rows.length === 0) throw new JobNotFoundError(id);
     return res.rows[0];

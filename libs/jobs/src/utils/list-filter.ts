@@ -1,6 +1,7 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobState } from '../interfaces';
 import { JOB_STATES, LIMITS } from '../jobs.constants';
+import { checkStorableDate, checkStorableJson, checkStorableText, isJobId } from './storable';
 
 /** How `q` searches: by id, by idempotency key, or by containment of a payload field. */
 export type JobSearch =
@@ -28,14 +29,7 @@ export const LIST_LIMITS = { defaultLimit: 50, maxLimit: 200, maxQueryLength: 1_
 
 const FILTER_KEYS = ['queue', 'state', 'type', 'q', 'from', 'to'] as const;
 const QUERY_KEYS = [...FILTER_KEYS, 'limit', 'cursor'] as const;
-const ID = /^[1-9][0-9]{0,18}$/;
-const MAX_BIGINT = 9223372036854775807n;
 const PAYLOAD_SEARCH = /^payload\.([^:]*):([\s\S]*)$/;
-
-/** True for a string that is a job id (a positive bigint). */
-export function isJobId(value: string): boolean {
-  return ID.test(value) && BigInt(value) <= MAX_BIGINT;
-}
 
 /** Parses the list's query (`GET /jobs?…` or a direct call); throws `InvalidJobOptionsError` naming
  * the bad field. Unknown fields are refused, so a misspelt filter never silently widens a list. */
@@ -100,9 +94,10 @@ function parseFields(record: Record<string, unknown>, prefix: string): ParsedLis
 }
 
 function checkText(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || value.includes('\0')) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new InvalidJobOptionsError(field, `must be a string of 1-${max} characters`);
   }
+  checkStorableText(field, value);
   return value;
 }
 
@@ -125,6 +120,7 @@ function parseStates(value: unknown, field: string): JobState[] {
 function parseTime(value: unknown, field: string): Date {
   const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(NaN);
   if (Number.isNaN(date.getTime())) throw new InvalidJobOptionsError(field, 'must be an ISO 8601 date-time');
+  checkStorableDate(field, date);
   return date;
 }
 
@@ -154,5 +150,12 @@ function parseSearch(q: string, field: string): JobSearch {
   }
   let contains: unknown = value;
   for (let i = path.length - 1; i >= 0; i--) contains = { [path[i]]: contains };
-  return { kind: 'payload', path, value, containsJson: JSON.stringify(contains) };
+  const containsJson = JSON.stringify(contains);
+  try {
+    checkStorableJson('value', contains, containsJson);
+  } catch (err) {
+    if (err instanceof InvalidJobOptionsError) throw new InvalidJobOptionsError(field, `payload search ${err.reason}`);
+    throw err;
+  }
+  return { kind: 'payload', path, value, containsJson };
 }

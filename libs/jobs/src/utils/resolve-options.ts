@@ -1,6 +1,6 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobsModuleOptions, QueueOptions } from '../interfaces';
-import { DEFAULTS } from '../jobs.constants';
+import { DEFAULTS, LIMITS } from '../jobs.constants';
 import { quoteSchema } from '../storage/schema-name';
 
 export interface ResolvedJobsOptions {
@@ -46,8 +46,8 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
   checkInt('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0);
   checkInt('defaultMaxAttempts', options.defaultMaxAttempts, 1, 1_000);
   checkInt('defaultTimeoutMs', options.defaultTimeoutMs, 1);
-  checkInt('defaultBackoff.baseDelayMs', options.defaultBackoff?.baseDelayMs, 0);
-  checkInt('defaultBackoff.maxDelayMs', options.defaultBackoff?.maxDelayMs, 0);
+  checkInt('defaultBackoff.baseDelayMs', options.defaultBackoff?.baseDelayMs, 0, LIMITS.maxDelayMs);
+  checkInt('defaultBackoff.maxDelayMs', options.defaultBackoff?.maxDelayMs, 0, LIMITS.maxDelayMs);
   checkInt('maxPayloadBytes', options.maxPayloadBytes, 2);
   checkInt('maxDetachedHandlers', options.maxDetachedHandlers, 0, 100_000);
   checkInt('detachAfterMs', options.detachAfterMs, 0);

@@ -4,6 +4,7 @@ import { DEFAULTS, LIMITS } from '../jobs.constants';
 import type { JobsRegistry } from '../jobs.registry';
 import type { NewJobRow } from '../storage/jobs.store';
 import { checkInt, type ResolvedJobsOptions } from './resolve-options';
+import { checkStorableDate, checkStorableJson, checkStorableText } from './storable';
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 
@@ -14,13 +15,15 @@ export function checkName(field: string, value: unknown, max: number): string {
   return value;
 }
 
-/** An idempotency key: 1-255 characters, no NUL (PostgreSQL text cannot hold it). */
+/** An idempotency key: 1-255 characters that PostgreSQL stores as given (no NUL, no lone
+ * surrogate, which would be replaced and make two different keys one). */
 function checkIdempotencyKey(value: unknown): string | null {
   if (value === undefined) return null;
   const max = LIMITS.maxIdempotencyKeyLength;
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || value.includes('\0')) {
-    throw new InvalidJobOptionsError('idempotencyKey', `must be a string of 1-${max} characters without NUL`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new InvalidJobOptionsError('idempotencyKey', `must be a string of 1-${max} characters`);
   }
+  checkStorableText('idempotencyKey', value);
   return value;
 }
 
@@ -43,7 +46,7 @@ export function serializePayload(payload: unknown, limit: number): string {
     throw new InvalidJobOptionsError('payload', `cannot be serialized as JSON (${(err as Error).message})`);
   }
   if (json === undefined) throw new InvalidJobOptionsError('payload', 'must be a JSON value, not a function or symbol');
-  if (json.includes('\\u0000')) throw new InvalidJobOptionsError('payload', 'must not contain NUL characters');
+  checkStorableJson('payload', payload, json);
   const size = Buffer.byteLength(json, 'utf8');
   if (size > limit) throw new PayloadTooLargeError(size, limit);
   return json;
@@ -57,12 +60,13 @@ export function toNewJobRow(item: EnqueueItem, registry: JobsRegistry, options: 
   const queue = checkName('queue', item.queue ?? handler?.metadata.queue ?? DEFAULTS.queue, LIMITS.maxQueueLength);
   checkInt('priority', item.priority, LIMITS.minPriority, LIMITS.maxPriority);
   checkInt('maxAttempts', item.maxAttempts, 1, LIMITS.maxAttempts);
-  checkInt('delayMs', item.delayMs, 0);
+  checkInt('delayMs', item.delayMs, 0, LIMITS.maxDelayMs);
   if (item.runAt !== undefined && item.delayMs !== undefined) {
     throw new InvalidJobOptionsError('runAt', 'give either runAt or delayMs, not both');
   }
-  if (item.runAt !== undefined && (!(item.runAt instanceof Date) || Number.isNaN(item.runAt.getTime()))) {
-    throw new InvalidJobOptionsError('runAt', 'must be a valid Date');
+  if (item.runAt !== undefined) {
+    if (!(item.runAt instanceof Date)) throw new InvalidJobOptionsError('runAt', 'must be a Date');
+    checkStorableDate('runAt', item.runAt);
   }
   return {
     queue,

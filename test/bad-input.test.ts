@@ -1,0 +1,163 @@
+import 'reflect-metadata';
+import { ConsoleLogger, Injectable, type LogLevel } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InvalidJobOptionsError, JobHandler, JobNotFoundError } from '@app/jobs';
+import { createTestApp, disposeTestApp, type TestApp } from './support/app';
+import { assertionPool } from './support/database';
+import { listenLocally, restApiImports } from './support/rest';
+import { waitFor } from './support/wait';
+
+@Injectable()
+@JobHandler('bad.ok', { queue: 'bad' })
+class OkHandler {
+  async handle(): Promise<void> {}
+}
+
+@Injectable()
+@JobHandler('bad.fails', { queue: 'bad', maxAttempts: 1 })
+class FailsHandler {
+  async handle(): Promise<void> {
+    throw new Error('fails on purpose');
+  }
+}
+
+/** Every log line of the application, with its level. */
+class RecordingLogger extends ConsoleLogger {
+  readonly lines: Array<{ level: LogLevel; text: string }> = [];
+  protected override printMessages(messages: unknown[], _context?: string, level: LogLevel = 'log'): void {
+    for (const m of messages) this.lines.push({ level, text: m instanceof Error ? `${m.stack}` : String(m) });
+  }
+  protected override printStackTrace(stack: string): void {
+    this.lines.push({ level: 'error', text: stack });
+  }
+}
+
+/** Raw JSON text: lone surrogates written as JSON escapes, which `JSON.stringify` also produces. */
+const LONE = '\\ud800';
+const BEYOND_BIGINT = '99999999999999999999';
+
+describe('bad input: a clear 4xx naming the field, nothing written, no 500, no stack in the log', () => {
+  const pool = assertionPool();
+  const logger = new RecordingLogger();
+  let t: TestApp;
+  let base = '';
+  let failed = '';
+
+  const count = async (table: 'jobs' | 'job_events'): Promise<number> =>
+    (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}".${table}`)).rows[0].n;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the wire
+  async function call(method: string, path: string, raw?: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: raw === undefined ? {} : { 'content-type': 'application/json', 'x-requested-with': 'test' },
+      body: raw,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+  }
+
+  before(async () => {
+    t = await createTestApp([OkHandler, FailsHandler], { queues: { full: { maxPendingJobs: 1 } } }, restApiImports());
+    t.app.useLogger(logger);
+    base = await listenLocally(t);
+    const job = await t.jobs.enqueue('bad.fails', {});
+    await waitFor(async () => (await t.jobs.get(job.id))?.state === 'failed', { message: 'a dead letter' });
+    failed = job.id;
+  });
+  after(async () => {
+    await disposeTestApp(t, pool);
+    await pool.end();
+  });
+
+  it('refuses each bad request with its status and field, and writes nothing', async () => {
+    const jobsBefore = await count('jobs');
+    const eventsBefore = await count('job_events');
+    const enqueue = (fields: string) => `{"type":"bad.ok",${fields}}`;
+    const probes: Array<[string, string, string | undefined, number, string | undefined]> = [
+      // lone surrogates, in a payload value, a payload key and an idempotency key
+      ['POST', '/api/jobs', enqueue(`"payload":{"s":"a${LONE}b"}`), 400, 'payload.s'],
+      ['POST', '/api/jobs', enqueue(`"payload":{"k${LONE}":1}`), 400, 'payload'],
+      ['POST', '/api/jobs', enqueue(`"payload":["ok","${LONE}"]`), 400, 'payload[1]'],
+      ['POST', '/api/jobs', enqueue(`"payload":"\\udc00"`), 400, 'payload'],
+      ['POST', '/api/jobs', enqueue(`"idempotencyKey":"key-${LONE}"`), 400, 'idempotencyKey'],
+      ['POST', '/api/jobs', enqueue(`"payload":{"s":"nul \\u0000"}`), 400, 'payload.s'],
+      // dates JavaScript accepts and PostgreSQL cannot store
+      ['POST', '/api/jobs', enqueue(`"runAt":"+275760-09-13T00:00:00.000Z"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":"-000001-01-01T00:00:00.000Z"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":"+010000-01-01T00:00:00.000Z"`), 400, 'runAt'],
+      // a delay whose run time would overflow (it used to be accepted with runAt null, never to run)
+      ['POST', '/api/jobs', enqueue(`"delayMs":9007199254740991`), 400, 'delayMs'],
+      ['POST', '/api/jobs', enqueue(`"delayMs":3153600000001`), 400, 'delayMs'],
+      // list filters
+      ['GET', `/api/jobs?q=${encodeURIComponent(`payload.s:"${LONE}"`)}`, undefined, 400, 'q'],
+      ['GET', `/api/jobs?q=${encodeURIComponent('payload.s:"a\\u0000b"')}`, undefined, 400, 'q'],
+      ['GET', '/api/jobs?from=%2B200000-01-01T00:00:00Z', undefined, 400, 'from'],
+      ['GET', '/api/jobs?to=-000100-01-01T00:00:00Z', undefined, 400, 'to'],
+      // bulk filters
+      ['POST', '/api/jobs/cancel', '{"filter":{"from":"+200000-01-01T00:00:00Z"}}', 400, 'filter.from'],
+      ['POST', '/api/jobs/replay', '{"filter":{"to":"-000100-01-01T00:00:00Z"}}', 400, 'filter.to'],
+      // ids beyond the bigint range
+      ['GET', `/api/jobs/${BEYOND_BIGINT}`, undefined, 404, undefined],
+      ['POST', `/api/jobs/${BEYOND_BIGINT}/cancel`, '{}', 404, undefined],
+      ['POST', `/api/jobs/${BEYOND_BIGINT}/replay`, '{}', 404, undefined],
+      ['POST', '/api/jobs/cancel', `{"ids":["${BEYOND_BIGINT}"]}`, 400, 'ids[0]'],
+      // replay takes what enqueue takes: unknown fields and bad payloads are refused
+      ['POST', `/api/jobs/${failed}/replay`, '{"payload":{},"priority":5}', 400, 'priority'],
+      ['POST', `/api/jobs/${failed}/replay`, `{"payload":{"s":"${LONE}"}}`, 400, 'payload.s'],
+    ];
+    const wrong: string[] = [];
+    for (const [method, path, raw, status, field] of probes) {
+      const res = await call(method, path, raw);
+      if (res.status !== status || (field !== undefined && res.body?.field !== field)) {
+        wrong.push(`${method} ${path} ${raw ?? ''}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }
+    assert.deepEqual(wrong, [], 'answers that are not the expected status and field');
+    assert.equal(await count('jobs'), jobsBefore, 'no job written');
+    assert.equal(await count('job_events'), eventsBefore, 'no event written');
+    assert.equal((await t.jobs.get(failed))?.state, 'failed', 'the dead letter was not replayed');
+
+    // Client mistakes are warnings of one line: no ERROR, no stack trace.
+    assert.deepEqual(
+      logger.lines.filter((l) => l.level === 'error'),
+      [],
+      'no error logged for a client mistake',
+    );
+    const warnings = logger.lines.filter((l) => l.level === 'warn');
+    assert.ok(warnings.length >= probes.filter((p) => p[3] === 400).length, 'each 400 is logged as a warning');
+    assert.deepEqual(
+      warnings.filter((w) => /\n\s+at /.test(w.text)),
+      [],
+      'no stack trace in the warnings',
+    );
+  });
+
+  it('keeps two idempotency keys that differ only in a lone surrogate apart: both refused, none merged', async () => {
+    await assert.rejects(t.jobs.enqueue('bad.ok', {}, { idempotencyKey: 'k\ud800' }), InvalidJobOptionsError);
+    await assert.rejects(t.jobs.enqueue('bad.ok', {}, { idempotencyKey: 'k\udbff' }), InvalidJobOptionsError);
+    // A well-formed pair is fine, and distinct from the replacement character.
+    const pair = await t.jobs.enqueue('bad.ok', {}, { idempotencyKey: 'k\ud83d\ude00', delayMs: 60_000 });
+    const replacement = await t.jobs.enqueue('bad.ok', {}, { idempotencyKey: 'k\ufffd', delayMs: 60_000 });
+    assert.equal(pair.created, true);
+    assert.equal(replacement.created, true);
+    assert.notEqual(pair.id, replacement.id);
+  });
+
+  it('a job id beyond bigint is not found through the service either', async () => {
+    assert.equal(await t.jobs.get(BEYOND_BIGINT), null);
+    await assert.rejects(t.jobs.cancel(BEYOND_BIGINT), JobNotFoundError);
+    await assert.rejects(t.jobs.replay(BEYOND_BIGINT), JobNotFoundError);
+  });
+
+  it('replay counts against maxPendingJobs like an enqueue: 429, the job stays failed', async () => {
+    const dead = await t.jobs.enqueue('bad.fails', {}, { queue: 'full' });
+    await waitFor(async () => (await t.jobs.get(dead.id))?.state === 'failed', { message: 'a dead letter in "full"' });
+    await t.jobs.enqueue('bad.ok', {}, { queue: 'full', delayMs: 60_000 }); // the queue is now at its cap
+    const res = await call('POST', `/api/jobs/${dead.id}/replay`, '{}');
+    assert.equal(res.status, 429, JSON.stringify(res.body));
+    assert.equal(res.body.queue, 'full');
+    assert.equal((await t.jobs.get(dead.id))?.state, 'failed');
+  });
+});
