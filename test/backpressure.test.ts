@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { InvalidJobOptionsError, JobHandler, QueueFullError, type EnqueuedJob } from '@app/jobs';
 // Internal: the estimate is tested on its own below, against a fake count.
-import { QueueCapacity } from '@app/jobs/dist/utils/queue-capacity';
+import { QueueCapacity } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, uniqueSchema } from './support/database';
 import { listenLocally, postJson, restApiImports } from './support/rest';

@@ -90,7 +90,7 @@ interface HistoryRow {
   job_id: string;
   attempt: number;
   outcome: string;
-  worker_id: string | null;
+  node_id: string | null;
   error: string;
 }
 
@@ -280,7 +280,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
       .rows;
     const historyRows = (
       await q.query<HistoryRow>(
-        `SELECT job_id::text, attempt, outcome, worker_id, error FROM "${schema}".job_attempts ORDER BY id`,
+        `SELECT job_id::text, attempt, outcome, node_id, error FROM "${schema}".job_attempts ORDER BY id`,
       )
     ).rows;
     const history = new Map<string, HistoryRow[]>();
@@ -289,7 +289,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
     assert.equal(skipped, 0, 'every execution log line parses');
     const byJob = new Map<string, ExecutionEvent[]>();
     for (const e of events) byJob.set(e.jobId, [...(byJob.get(e.jobId) ?? []), e]);
-    const killedBy = new Map(kills.map((k) => [k.node.workerId, k]));
+    const killedBy = new Map(kills.map((k) => [k.node.nodeId, k]));
     const killedPids = new Set(kills.map((k) => k.node.pid));
     const problems: string[] = [];
     let problemCount = 0;
@@ -298,7 +298,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
       if (problems.length >= 30) return;
       problems.push(
         `job ${job.id} (${JSON.stringify(job.payload)}, ${job.state}, attempts ${job.attempts}): ${what}; ` +
-          `history ${JSON.stringify((history.get(job.id) ?? []).map((h) => [h.attempt, h.outcome, h.worker_id]))}; ` +
+          `history ${JSON.stringify((history.get(job.id) ?? []).map((h) => [h.attempt, h.outcome, h.node_id]))}; ` +
           `log ${JSON.stringify((byJob.get(job.id) ?? []).map((e) => [e.kind, e.attempt, e.pid, e.ok]))}`,
       );
     };
@@ -319,8 +319,8 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
       const { kind } = job.payload;
       // A lost attempt must be a killed node's.
       for (const row of h.filter((r) => r.outcome === 'lost'))
-        if (!row.worker_id || !killedBy.has(row.worker_id))
-          problem(job, `attempt ${row.attempt} lost by ${row.worker_id}, a node that was not killed`);
+        if (!row.node_id || !killedBy.has(row.node_id))
+          problem(job, `attempt ${row.attempt} lost by ${row.node_id}, a node that was not killed`);
       const lost = h.filter((r) => r.outcome === 'lost').length;
       const outcomes = h.map((r) => r.outcome);
       if (kind === 'ok' || kind === 'retry') {
@@ -359,7 +359,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
         const row = h.find((r) => r.attempt === s.attempt);
         if (row?.outcome === 'failed' && log.some((e) => e.kind === 'end' && e.attempt === s.attempt && !e.ok))
           continue; // a retry after a recorded failure
-        if (row?.outcome === 'lost' && killedPids.has(s.pid) && killedBy.get(row.worker_id ?? '')?.node.pid === s.pid) {
+        if (row?.outcome === 'lost' && killedPids.has(s.pid) && killedBy.get(row.node_id ?? '')?.node.pid === s.pid) {
           killedRerun = true;
           continue;
         }
@@ -372,7 +372,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
       for (const e of log.filter((x) => x.kind === 'end' && x.ok)) {
         if (job.state === 'completed' && e.attempt === job.attempts) continue;
         const row = h.find((r) => r.attempt === e.attempt);
-        if (row?.outcome === 'lost' && killedBy.get(row.worker_id ?? '')?.node.pid === e.pid) finishedUnrecorded += 1;
+        if (row?.outcome === 'lost' && killedBy.get(row.node_id ?? '')?.node.pid === e.pid) finishedUnrecorded += 1;
         else problem(job, `attempt ${e.attempt} succeeded on pid ${e.pid} but was not recorded`);
       }
       if (job.state === 'completed') {
@@ -391,7 +391,7 @@ describe('chaos: 3 server processes, SIGKILLs and a PostgreSQL restart', () => {
     const ended = new Set(events.filter((e) => e.kind === 'end').map((e) => `${e.pid}/${e.jobId}/${e.attempt}`));
     const jobById = new Map(jobs.map((j) => [j.id, j]));
     for (const kill of kills) {
-      const lostRows = historyRows.filter((h) => h.outcome === 'lost' && h.worker_id === kill.node.workerId);
+      const lostRows = historyRows.filter((h) => h.outcome === 'lost' && h.node_id === kill.node.nodeId);
       const lostKeys = new Set(lostRows.map((h) => `${h.job_id}/${h.attempt}`));
       const startedHere = events.filter((e) => e.kind === 'start' && e.pid === kill.node.pid);
       const midRun = startedHere.filter((e) => !ended.has(`${e.pid}/${e.jobId}/${e.attempt}`));

@@ -26,7 +26,7 @@ function leave(queue: string): void {
 
 function record(job: Job, ctx: JobContext): void {
   calls.set(job.id, (calls.get(job.id) ?? 0) + 1);
-  callers.set(job.id, [...(callers.get(job.id) ?? []), ctx.workerId]);
+  callers.set(job.id, [...(callers.get(job.id) ?? []), ctx.nodeId]);
 }
 
 function resetCounters(): void {
@@ -198,7 +198,7 @@ describe('concurrency', () => {
     const schema = uniqueSchema();
     const a = await start({ schema, concurrency: 10 });
     const b = await start({ schema, concurrency: 10 });
-    assert.notEqual(a.runner.workerId, b.runner.workerId);
+    assert.notEqual(a.runner.nodeId, b.runner.nodeId);
     const ids = await enqueueChunked(a, 'brief', 2_000);
     await waitFor(async () => (await completedCount(schema)) === 2_000, {
       timeoutMs: 30_000,
@@ -210,8 +210,8 @@ describe('concurrency', () => {
     for (const id of ids) assert.equal(calls.get(id), 1, `job ${id} called once`);
     const byNode = new Map<string, number>();
     for (const [w] of callers.values()) byNode.set(w, (byNode.get(w) ?? 0) + 1);
-    assert.deepEqual([...byNode.keys()].sort(), [a.runner.workerId, b.runner.workerId].sort());
-    assert.ok(byNode.get(a.runner.workerId)! > 0 && byNode.get(b.runner.workerId)! > 0, 'both nodes did work');
+    assert.deepEqual([...byNode.keys()].sort(), [a.runner.nodeId, b.runner.nodeId].sort());
+    assert.ok(byNode.get(a.runner.nodeId)! > 0 && byNode.get(b.runner.nodeId)! > 0, 'both nodes did work');
     assert.deepEqual(await countByState(pool, schema), { completed: 2_000 });
     assert.equal(await scalar(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE attempts <> 1`), 0);
     assert.equal(await scalar(`SELECT count(*)::int AS n FROM "${schema}".job_attempts`), 0);

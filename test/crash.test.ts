@@ -94,8 +94,8 @@ describe('crashes of server processes', () => {
       assert.ok(takeover.at - stoppedAt < 5_000, `taken over ${takeover.at - stoppedAt} ms after SIGSTOP`);
       const lost = await history(schema, id);
       assert.deepEqual(
-        lost.map((h) => [h.attempt, h.outcome, h.worker_id]),
-        [[1, 'lost', a.workerId]],
+        lost.map((h) => [h.attempt, h.outcome, h.node_id]),
+        [[1, 'lost', a.nodeId]],
       );
 
       // A wakes up while B runs the job: its handler (overdue) returns or is aborted; either way
@@ -106,15 +106,15 @@ describe('crashes of server processes', () => {
       });
       t.diagnostic(`A's late handler ended ${aEnd.ok ? 'ok (its completion must be refused)' : 'aborted'}`);
       const during = await job(schema, id);
-      if (during.state === 'running') assert.deepEqual([during.attempts, during.locked_by], [2, b.workerId]);
+      if (during.state === 'running') assert.deepEqual([during.attempts, during.locked_by], [2, b.nodeId]);
 
       await waitFor(async () => (await job(schema, id)).state === 'completed', {
         message: 'B to complete the job',
       });
       assert.deepEqual(await job(schema, id), { state: 'completed', attempts: 2, locked_by: null });
       assert.deepEqual(
-        (await history(schema, id)).map((h) => [h.attempt, h.outcome, h.worker_id]),
-        [[1, 'lost', a.workerId]],
+        (await history(schema, id)).map((h) => [h.attempt, h.outcome, h.node_id]),
+        [[1, 'lost', a.nodeId]],
         'no other attempt recorded: A wrote nothing',
       );
       const oks = events(c, { kind: 'end', jobId: id, ok: true });
@@ -164,8 +164,8 @@ describe('crashes of server processes', () => {
         });
         assert.deepEqual(await job(schema, id), { state: 'completed', attempts: 2, locked_by: null });
         assert.deepEqual(
-          (await history(schema, id)).map((h) => [h.attempt, h.outcome, h.worker_id]),
-          [[1, 'lost', a.workerId]],
+          (await history(schema, id)).map((h) => [h.attempt, h.outcome, h.node_id]),
+          [[1, 'lost', a.nodeId]],
         );
       }
       // The issue's target (2 s): session liveness sees the dead session within one sweep (500 ms),

@@ -18,9 +18,9 @@ import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/
 import { waitFor } from './support/wait';
 
 /** Which handler instance ran which job, on which node. */
-const runs: Array<{ handler: object; type: string; jobId: string; workerId: string }> = [];
+const runs: Array<{ handler: object; type: string; jobId: string; nodeId: string }> = [];
 const record = (handler: object, job: Job, ctx: JobContext) =>
-  runs.push({ handler, type: job.type, jobId: job.id, workerId: ctx.workerId });
+  runs.push({ handler, type: job.type, jobId: job.id, nodeId: ctx.nodeId });
 
 @Injectable()
 @JobHandler('disc.class')
@@ -183,7 +183,7 @@ describe('job handler discovery', () => {
     for (const job of jobs) await completed(t.schema, job.id);
     for (const [i, job] of jobs.entries()) {
       assert.equal((await jobRow(t.schema, job.id)).attempts, 1, job.type);
-      const ran = runs.filter((r) => r.jobId === job.id && r.workerId === t.runner.workerId);
+      const ran = runs.filter((r) => r.jobId === job.id && r.nodeId === t.runner.nodeId);
       assert.equal(ran.length, 1, `${job.type} ran once`);
       assert.equal(ran[0].handler, expected[i][1], `${job.type} ran on the provider's instance`);
     }
@@ -226,8 +226,8 @@ describe('job handler discovery', () => {
     await completed(a.schema, b.id);
     assert.equal((await jobRow(a.schema, b.id)).attempts, 1);
     assert.deepEqual(
-      runs.filter((r) => r.type === 'disc.b').map((r) => [r.jobId, r.workerId]),
-      [[b.id, bNode.runner.workerId]],
+      runs.filter((r) => r.type === 'disc.b').map((r) => [r.jobId, r.nodeId]),
+      [[b.id, bNode.runner.nodeId]],
     );
     await closeApp(bNode);
     await closeApp(a);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, JobsEventsHub, type JobChange, type QueueSummary } from '@app/jobs';
+import { JobHandler, type JobChange, type QueueSummary } from '@app/jobs';
+import { ChangeFeedHub } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { listenLocally, restApiImports } from './support/rest';
@@ -77,16 +78,16 @@ function parse(block: string): SseMessage {
   return msg;
 }
 
-describe('GET /api/events (Server-Sent Events)', () => {
+describe('GET /api/changes (Server-Sent Events)', () => {
   const pool = assertionPool();
   let t: TestApp;
   let base: string;
-  let hub: JobsEventsHub;
+  let hub: ChangeFeedHub;
 
   before(async () => {
-    t = await createTestApp([OkHandler], { statsCacheMs: 100 }, restApiImports({ eventsHeartbeatMs: 300 }));
+    t = await createTestApp([OkHandler], { statsCacheMs: 100 }, restApiImports({ changesHeartbeatMs: 300 }));
     base = await listenLocally(t);
-    hub = t.app.get(JobsEventsHub);
+    hub = t.app.get(ChangeFeedHub);
   });
   after(async () => {
     await disposeTestApp(t, pool);
@@ -94,7 +95,7 @@ describe('GET /api/events (Server-Sent Events)', () => {
   });
 
   it('streams coalesced job changes (at most one message a second) and queue summaries', async () => {
-    const client = await new SseClient().connect(`${base}/api/events`);
+    const client = await new SseClient().connect(`${base}/api/changes`);
     try {
       assert.equal(client.status, 200);
       assert.match(client.contentType, /^text\/event-stream/);
@@ -145,7 +146,7 @@ describe('GET /api/events (Server-Sent Events)', () => {
   });
 
   it('sends heartbeat comments', async () => {
-    const client = await new SseClient().connect(`${base}/api/events`);
+    const client = await new SseClient().connect(`${base}/api/changes`);
     try {
       await waitFor(() => client.messages.some((m) => m.comments.some((c) => c.startsWith('heartbeat '))), {
         timeoutMs: 3_000,
@@ -159,8 +160,8 @@ describe('GET /api/events (Server-Sent Events)', () => {
   });
 
   it('shares one poller between clients and stops it when the last one disconnects', async () => {
-    const a = await new SseClient().connect(`${base}/api/events`);
-    const b = await new SseClient().connect(`${base}/api/events`);
+    const a = await new SseClient().connect(`${base}/api/changes`);
+    const b = await new SseClient().connect(`${base}/api/changes`);
     await waitFor(() => hub.clientCount === 2, { message: 'two clients' });
     assert.equal(hub.active, true);
     await a.close();

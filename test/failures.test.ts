@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { backoffDelay, JobHandler, JobTimeoutError, PermanentJobError, type Job, type JobContext } from '@app/jobs';
+import { JobHandler, JobTimeoutError, PermanentJobError, type Job, type JobContext } from '@app/jobs';
+import { backoffDelay } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { deferred, waitFor } from './support/wait';
@@ -191,7 +192,7 @@ interface AttemptDbRow {
   attempt: number;
   replay: number;
   outcome: string;
-  worker_id: string | null;
+  node_id: string | null;
   started_at: Date | null;
   finished_at: Date;
   error: string;
@@ -209,7 +210,7 @@ describe('failures, retries, timeouts', () => {
   const history = async (id: string): Promise<AttemptDbRow[]> =>
     (
       await pool.query<AttemptDbRow>(
-        `SELECT attempt, replay, outcome, worker_id, started_at, finished_at, error, stack
+        `SELECT attempt, replay, outcome, node_id, started_at, finished_at, error, stack
          FROM "${t.schema}".job_attempts WHERE job_id = $1 ORDER BY id`,
         [id],
       )
@@ -283,7 +284,7 @@ describe('failures, retries, timeouts', () => {
       ],
     );
     for (const r of rows) {
-      assert.equal(r.worker_id, t.runner.workerId);
+      assert.equal(r.node_id, t.runner.nodeId);
       assert.ok(r.stack?.includes('flaky failure on attempt'), r.stack ?? 'no stack');
       assert.ok(r.stack?.includes('failures.test'), `stack names the handler's file: ${r.stack}`);
       assert.ok(r.started_at && r.started_at <= r.finished_at);
@@ -373,11 +374,11 @@ describe('failures, retries, timeouts', () => {
     assert.equal(row.locked_by, null);
     const rows = await history(job.id);
     assert.deepEqual(
-      rows.map((r) => [r.attempt, r.outcome, r.error, r.worker_id]),
+      rows.map((r) => [r.attempt, r.outcome, r.error, r.node_id]),
       [
-        [1, 'failed', 'doomed attempt 1', t.runner.workerId],
-        [2, 'failed', 'doomed attempt 2', t.runner.workerId],
-        [3, 'failed', 'doomed attempt 3', t.runner.workerId],
+        [1, 'failed', 'doomed attempt 1', t.runner.nodeId],
+        [2, 'failed', 'doomed attempt 2', t.runner.nodeId],
+        [3, 'failed', 'doomed attempt 3', t.runner.nodeId],
       ],
     );
     // Several poll intervals pass, and a later job runs and is recorded: the dead one stays put.
@@ -419,8 +420,8 @@ describe('failures, retries, timeouts', () => {
     assert.equal(row.attempts, 2);
     const rows = await history(job.id);
     assert.deepEqual(
-      rows.map((r) => [r.attempt, r.outcome, r.error, r.worker_id]),
-      [[1, 'timed_out', 'Job timed out after 200 ms', t.runner.workerId]],
+      rows.map((r) => [r.attempt, r.outcome, r.error, r.node_id]),
+      [[1, 'timed_out', 'Job timed out after 200 ms', t.runner.nodeId]],
     );
     assert.match(rows[0].error, /200 ms/);
     const took = +rows[0].finished_at - +rows[0].started_at!;
@@ -529,10 +530,10 @@ describe('failures, retries, timeouts', () => {
       assert.equal(row.last_error, message, kind);
       const rows = await history(id);
       assert.deepEqual(
-        rows.map((r) => [r.attempt, r.outcome, r.error, r.stack, r.worker_id]),
+        rows.map((r) => [r.attempt, r.outcome, r.error, r.stack, r.node_id]),
         [
-          [1, 'failed', message, null, t.runner.workerId],
-          [2, 'failed', message, null, t.runner.workerId],
+          [1, 'failed', message, null, t.runner.nodeId],
+          [2, 'failed', message, null, t.runner.nodeId],
         ],
         kind,
       );

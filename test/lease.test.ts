@@ -3,18 +3,19 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { JobHandler, type Job, type JobContext, type JobsModuleOptions } from '@app/jobs';
+import { JOBS_STORAGE, type JobsStorage } from './support/internals';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, attemptHistory, uniqueSchema } from './support/database';
 import { deferred, waitFor } from './support/wait';
 
 /** Per job id: the nodes that started it, with the attempt they saw. */
-const starts = new Map<string, Array<{ workerId: string; attempt: number }>>();
+const starts = new Map<string, Array<{ nodeId: string; attempt: number }>>();
 /** Per job id: when and why its signal was aborted. */
 const aborts = new Map<string, { at: number; reason: string }>();
 const gates = new Map<string, { promise: Promise<void>; resolve: () => void }>();
 
 function started(job: Job, ctx: JobContext): void {
-  starts.set(job.id, [...(starts.get(job.id) ?? []), { workerId: ctx.workerId, attempt: ctx.attempt }]);
+  starts.set(job.id, [...(starts.get(job.id) ?? []), { nodeId: ctx.nodeId, attempt: ctx.attempt }]);
   ctx.signal.addEventListener('abort', () =>
     aborts.set(job.id, { at: Date.now(), reason: (ctx.signal.reason as Error).message }),
   );
@@ -72,12 +73,12 @@ interface CompleteCall {
 
 /** Records every completion write the node makes and what the database accepted of it. */
 function spyOnCompletions(t: TestApp): CompleteCall[] {
-  type Complete = (items: CompleteCall['items'], workerId: string) => Promise<Set<string>>;
-  const store = (t.runner as unknown as { store: { complete: Complete } }).store;
-  const original = store.complete.bind(store);
+  type Complete = (items: CompleteCall['items'], nodeId: string) => Promise<Set<string>>;
+  const attempts: { complete: Complete } = t.app.get<JobsStorage>(JOBS_STORAGE).attempts;
+  const original = attempts.complete.bind(attempts);
   const calls: CompleteCall[] = [];
-  store.complete = async (items, workerId) => {
-    const accepted = await original(items, workerId);
+  attempts.complete = async (items, nodeId) => {
+    const accepted = await original(items, nodeId);
     calls.push({ items, accepted });
     return accepted;
   };
@@ -175,11 +176,11 @@ describe('leases', () => {
         const r = await row(live.schema, id);
         assert.equal(r.attempts, 2);
         assert.equal(r.locked_by, null);
-        assert.deepEqual(starts.get(id), [{ workerId: live.runner.workerId, attempt: 2 }]);
+        assert.deepEqual(starts.get(id), [{ nodeId: live.runner.nodeId, attempt: 2 }]);
         const h = await history(live.schema, id);
         assert.equal(h.length, 1);
-        assert.deepEqual([h[0].attempt, h[0].outcome, h[0].worker_id], [1, 'lost', 'dead-node']);
-        assert.match(h[0].error, /Lease expired: worker dead-node/);
+        assert.deepEqual([h[0].attempt, h[0].outcome, h[0].node_id], [1, 'lost', 'dead-node']);
+        assert.match(h[0].error, /Lease expired: node dead-node/);
       }
     });
 
@@ -196,7 +197,7 @@ describe('leases', () => {
       assert.ok(r.finished_at);
       assert.match(r.last_error ?? '', /Lease expired/);
       assert.deepEqual(
-        (await history(live.schema, job.id)).map((h) => [h.attempt, h.outcome, h.worker_id]),
+        (await history(live.schema, job.id)).map((h) => [h.attempt, h.outcome, h.node_id]),
         [[2, 'lost', 'dead-node']],
       );
       assert.equal(starts.has(job.id), false, 'never run again');
@@ -230,7 +231,7 @@ describe('leases', () => {
     const r = await row(schema, job.id);
     assert.equal(r.attempts, 1);
     assert.equal(starts.get(job.id)?.length, 1, 'ran exactly once');
-    assert.ok([a.runner.workerId, b.runner.workerId].includes(starts.get(job.id)![0].workerId));
+    assert.ok([a.runner.nodeId, b.runner.nodeId].includes(starts.get(job.id)![0].nodeId));
     assert.deepEqual(await history(schema, job.id), []);
   });
 

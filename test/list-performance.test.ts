@@ -94,9 +94,7 @@ describe('job list performance on 1,000,000 jobs', () => {
   }
 
   async function explain(query: JobListQuery): Promise<string> {
-    const stmt = await admin.listStatement(query);
-    const res = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${stmt.text}`, stmt.values);
-    return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+    return admin.explainList(query);
   }
 
   const day = (daysAgo: number) => new Date(now.getTime() - daysAgo * 86_400_000).toISOString();

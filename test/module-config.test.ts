@@ -22,10 +22,9 @@ import {
   JobsSchemaError,
   JobsService,
   LATEST_SCHEMA_VERSION,
-  runMigrations,
-  schemaVersion,
   type JobsModuleOptions,
 } from '@app/jobs';
+import { runMigrations, schemaVersion } from './support/internals';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';
 

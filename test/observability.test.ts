@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, JobsEventsHub, JobsObservabilityModule, type Job, type JobsStatsSnapshot } from '@app/jobs';
+import { JobHandler, JobsObservabilityModule, type Job, type JobsStatsSnapshot } from '@app/jobs';
+import { ChangeFeedHub } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { listenLocally, restApiImports } from './support/rest';
@@ -124,7 +125,7 @@ describe('observability: /api/stats, /metrics, /health', () => {
     );
 
     const stats = (await getJson('/api/stats')).body as JobsStatsSnapshot;
-    assert.equal(stats.node, t.runner.workerId);
+    assert.equal(stats.node, t.runner.nodeId);
     assert.ok(Date.parse(stats.since) <= Date.now());
     const expected = {
       submitted: 16,
@@ -218,11 +219,11 @@ describe('observability: /api/stats, /metrics, /health', () => {
     assert.equal(health.body.info.database.status, 'up');
     assert.equal(health.body.info.workers.status, 'up');
     assert.equal(health.body.info.workers.state, 'running');
-    assert.equal(health.body.details.workers.workerId, t.runner.workerId);
+    assert.equal(health.body.details.workers.nodeId, t.runner.nodeId);
     assert.equal((await getJson('/health/live')).body.status, 'ok');
     assert.equal((await getJson('/health/ready')).status, 200);
     // The API module's events hub is not running while nobody listens.
-    assert.equal(t.app.get(JobsEventsHub).active, false);
+    assert.equal(t.app.get(ChangeFeedHub).active, false);
   });
 
   it('GET /health answers 503 while the database is unreachable, and 200 again once it is back', async () => {

@@ -42,7 +42,7 @@ describe('ctx.log and ctx.progress', () => {
     const running = await admin.detail(job.id);
     const log = running?.timeline.find((e) => e.event === 'log');
     assert.deepEqual(log?.detail, { message: 'fetched <b>42</b> rows' });
-    assert.equal(log?.actor, t.runner.workerId);
+    assert.equal(log?.actor, t.runner.nodeId);
     assert.equal(
       running?.timeline.some((e) => e.event === 'progress'),
       false,

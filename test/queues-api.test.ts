@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'express';
-import { JobHandler, type JobsAccess, type QueueSummary, type WorkerSummary } from '@app/jobs';
+import { JobHandler, type JobsAccess, type QueueSummary, type NodeSummary } from '@app/jobs';
+import { claimStatement, schemaNames } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, uniqueSchema } from './support/database';
 import { listenLocally, restApiImports } from './support/rest';
@@ -67,8 +68,8 @@ describe('queues API: pause, resume, overview, workers', () => {
     await waitFor(() => first.every((j) => started.has(j.id)), { message: 'both jobs to start' });
 
     // The live node and what it runs.
-    const workers = (await call('GET', '/api/workers')).body.items as WorkerSummary[];
-    const me = workers.find((w) => w.id === worker.runner.workerId);
+    const workers = (await call('GET', '/api/nodes')).body.items as NodeSummary[];
+    const me = workers.find((w) => w.id === worker.runner.nodeId);
     assert.ok(me, JSON.stringify(workers));
     assert.deepEqual(me.queues, { qa: 2 });
     assert.deepEqual(me.jobs.map((j) => j.id).sort(), first.map((j) => j.id).sort());
@@ -177,7 +178,7 @@ describe('queues API: pause, resume, overview, workers', () => {
   });
 
   it('the claim checks the pause once per statement (an InitPlan), not once per row', async () => {
-    const claim = worker.runner['store'].sql.claim.text as string;
+    const claim = claimStatement(schemaNames(schema)).text;
     const client = await pool.connect();
     try {
       await client.query('BEGIN');

@@ -23,7 +23,7 @@ interface Task {
 /** Nodes on which `hold` and `stubborn` jobs keep running. */
 const holders = new Set<string>();
 /** Per job key: the nodes that started it, with the attempt number they saw. */
-const starts = new Map<string, Array<{ workerId: string; attempt: number }>>();
+const starts = new Map<string, Array<{ nodeId: string; attempt: number }>>();
 /** Per job key: the nodes whose handler returned. */
 const finished = new Map<string, string[]>();
 /** Per job key: why its signal was aborted. */
@@ -40,12 +40,12 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
 class TaskHandler {
   async handle(job: Job<Task>, ctx: JobContext): Promise<void> {
     const { key, mode, ms = 100 } = job.payload;
-    push(starts, key, { workerId: ctx.workerId, attempt: ctx.attempt });
+    push(starts, key, { nodeId: ctx.nodeId, attempt: ctx.attempt });
     ctx.signal.addEventListener('abort', () => abortReasons.set(key, (ctx.signal.reason as Error).message));
     if (mode === 'quick') {
       await closing.promise;
       await delay(ms);
-    } else if (holders.has(ctx.workerId)) {
+    } else if (holders.has(ctx.nodeId)) {
       if (mode === 'hold') {
         await new Promise<void>((resolve) => {
           if (ctx.signal.aborted) resolve();
@@ -55,7 +55,7 @@ class TaskHandler {
         await release.promise;
       }
     }
-    push(finished, key, ctx.workerId);
+    push(finished, key, ctx.nodeId);
   }
 }
 
@@ -68,7 +68,7 @@ describe('graceful shutdown', () => {
     const app = await createTestApp([TaskHandler], { ...options, schema });
     apps.push(app);
     schemas.add(schema);
-    if (hold) holders.add(app.runner.workerId);
+    if (hold) holders.add(app.runner.nodeId);
     return app;
   };
   const enqueue = (t: TestApp, tasks: Task[]) =>
@@ -137,8 +137,8 @@ describe('graceful shutdown', () => {
     for (const key of long) {
       assert.equal(final.get(key)?.attempts, 1);
       assert.deepEqual(
-        starts.get(key)?.map((s) => s.workerId),
-        [a.runner.workerId, b.runner.workerId],
+        starts.get(key)?.map((s) => s.nodeId),
+        [a.runner.nodeId, b.runner.nodeId],
       );
       assert.deepEqual(
         starts.get(key)?.map((s) => s.attempt),
@@ -170,7 +170,7 @@ describe('graceful shutdown', () => {
     const pickUpMs = Date.now() - started;
     ctx.diagnostic(`handed back and completed by the other node ${pickUpMs} ms after close() began`);
     for (const key of keys) {
-      assert.deepEqual(finished.get(key), [a.runner.workerId, b.runner.workerId]);
+      assert.deepEqual(finished.get(key), [a.runner.nodeId, b.runner.nodeId]);
       assert.equal((await byKey(schema)).get(key)?.attempts, 1);
     }
     assert.ok(pickUpMs < 5_000, `picked up in ${pickUpMs} ms`);
@@ -204,7 +204,7 @@ describe('graceful shutdown', () => {
       attempts: 1,
       locked_by: null,
     });
-    assert.deepEqual(finished.get('s1'), [a.runner.workerId, b.runner.workerId]);
+    assert.deepEqual(finished.get('s1'), [a.runner.nodeId, b.runner.nodeId]);
     assert.deepEqual(
       starts.get('s1')?.map((s) => s.attempt),
       [1, 1],

@@ -58,7 +58,7 @@ describe('job states', () => {
     assert.equal(await state(job.id), 'running');
     const running = await t.jobs.get(job.id);
     assert.equal(running?.attempts, 1);
-    assert.equal(running?.lockedBy, t.runner.workerId);
+    assert.equal(running?.lockedBy, t.runner.nodeId);
     assert.ok(running?.lockedUntil && running.lockedUntil > new Date());
     gates.get('a')!.resolve();
     await waitFor(async () => (await state(job.id)) === 'completed', { message: 'completed' });

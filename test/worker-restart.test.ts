@@ -25,7 +25,7 @@ interface HistoryRow {
   job_id: string;
   attempt: number;
   outcome: string;
-  worker_id: string | null;
+  node_id: string | null;
 }
 
 /** A producer-only application (no workers) that enqueues through the library. */
@@ -161,12 +161,12 @@ describe('worker-only processes through a PostgreSQL restart', () => {
     assert.equal(skipped, 0, 'every execution log line parses');
     const history = (
       await q.query<HistoryRow>(
-        `SELECT job_id::text, attempt, outcome, worker_id FROM "${schema}".job_attempts ORDER BY id`,
+        `SELECT job_id::text, attempt, outcome, node_id FROM "${schema}".job_attempts ORDER BY id`,
       )
     ).rows;
     // Only the killed node lost jobs: a node that merely lived through the restart lost none.
     assert.deepEqual(
-      history.filter((h) => h.outcome !== 'lost' || h.worker_id !== victim.workerId),
+      history.filter((h) => h.outcome !== 'lost' || h.node_id !== victim.nodeId),
       [],
       'no history row but the killed node’s lost attempts',
     );
@@ -206,7 +206,7 @@ describe('worker-only processes through a PostgreSQL restart', () => {
     // shutdown and then re-raise the signal, and each node takes itself out of the registry.
     const exits = await c.terminateAll();
     for (const [name, exit] of exits) assert.deepEqual([exit?.code, exit?.signal], [null, 'SIGTERM'], `${name} exit`);
-    const registered = await q.query<{ id: string }>(`SELECT id FROM "${schema}".workers`);
+    const registered = await q.query<{ id: string }>(`SELECT id FROM "${schema}".nodes`);
     assert.deepEqual(
       registered.rows.map((r) => r.id),
       [],

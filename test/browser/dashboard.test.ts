@@ -169,8 +169,8 @@ describe('dashboard in a real browser', { skip: skip ?? false }, () => {
       );
       assert.equal((await page.locator('.chart canvas').count()) >= 2, true, 'two charts drawn');
       assert.equal(await page.locator('.chart canvas').first().isVisible(), true);
-      await page.locator('li.worker').nth(1).waitFor();
-      assert.equal(await page.locator('li.worker').count(), 2, 'both nodes listed');
+      await page.locator('li.node').nth(1).waitFor();
+      assert.equal(await page.locator('li.node').count(), 2, 'both nodes listed');
       // Throughput shows on the chart's data once the series has counted completions.
       await page.locator('.live-status[data-status="open"]').waitFor({ timeout: 10_000 });
       await screenshot(page, 'overview', { forDocs: true });

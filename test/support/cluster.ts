@@ -60,7 +60,7 @@ export class ServerNode {
   exit: ProcessExit | null = null;
   port = 0;
   /** The jobs node id (`host:pid:random`), read from /health once ready. */
-  workerId = '';
+  nodeId = '';
   readyAt = 0;
   readonly startedAt = Date.now();
 
@@ -126,7 +126,7 @@ export class ServerNode {
       for (;;) {
         const match = /Worker node (\S+) ready/.exec(this.log());
         if (match) {
-          this.workerId = match[1];
+          this.nodeId = match[1];
           this.readyAt = Date.now();
           return this;
         }
@@ -142,9 +142,7 @@ export class ServerNode {
       try {
         const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) });
         if (res.status === 200) {
-          this.workerId = (
-            (await res.json()) as { details: { workers: { workerId: string } } }
-          ).details.workers.workerId;
+          this.nodeId = ((await res.json()) as { details: { workers: { nodeId: string } } }).details.workers.nodeId;
           this.readyAt = Date.now();
           return this;
         }

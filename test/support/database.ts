@@ -33,14 +33,14 @@ export async function countByState(pool: Pool, schema: string): Promise<Record<s
 export interface AttemptHistoryRow {
   attempt: number;
   outcome: string;
-  worker_id: string | null;
+  node_id: string | null;
   error: string;
 }
 
 /** A job's attempt history rows, oldest first, read from the database. */
 export async function attemptHistory(pool: Pool, schema: string, id: string): Promise<AttemptHistoryRow[]> {
   const res = await pool.query<AttemptHistoryRow>(
-    `SELECT attempt, outcome, worker_id, error FROM "${schema}".job_attempts WHERE job_id = $1 ORDER BY id`,
+    `SELECT attempt, outcome, node_id, error FROM "${schema}".job_attempts WHERE job_id = $1 ORDER BY id`,
     [id],
   );
   return res.rows;

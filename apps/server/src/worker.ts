@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     }),
   );
   app.enableShutdownHooks();
-  logger.log(`Worker node ${app.get(JobsRunner).workerId} ready`);
+  logger.log(`Worker node ${app.get(JobsRunner).nodeId} ready`);
 }
 
 main().catch((err: unknown) => {

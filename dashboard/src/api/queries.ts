@@ -1,7 +1,7 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { usePollInterval } from '../live/LiveContext';
 import { getJson, toQuery } from './client';
-import type { Access, JobDetail, JobPage, ListFilter, QueueSummary, SeriesPoint, WorkerSummary } from './types';
+import type { Access, JobDetail, JobPage, ListFilter, QueueSummary, SeriesPoint, NodeSummary } from './types';
 
 export function useMe() {
   return useQuery({
@@ -26,11 +26,11 @@ export function useQueues() {
   });
 }
 
-export function useWorkers() {
+export function useNodes() {
   const refetchInterval = usePollInterval(false);
   return useQuery({
-    queryKey: ['workers'],
-    queryFn: ({ signal }) => getJson<{ items: WorkerSummary[] }>('/api/workers', signal),
+    queryKey: ['nodes'],
+    queryFn: ({ signal }) => getJson<{ items: NodeSummary[] }>('/api/nodes', signal),
     refetchInterval,
   });
 }

@@ -31,7 +31,7 @@ export interface Attempt {
   attempt: number;
   replay: number;
   outcome: 'failed' | 'timed_out' | 'lost' | 'canceled';
-  workerId: string | null;
+  nodeId: string | null;
   startedAt: string | null;
   finishedAt: string;
   error: string;
@@ -76,7 +76,7 @@ export interface QueueSummary {
   oldestPendingAgeMs: number | null;
 }
 
-export interface WorkerSummary {
+export interface NodeSummary {
   id: string;
   hostname: string;
   pid: number;

@@ -16,7 +16,7 @@ export function AttemptList({ attempts }: { attempts: Attempt[] }) {
             <span className={`badge outcome-${a.outcome}`}>{a.outcome.replace('_', ' ')}</span>
             <span className="muted small">
               {formatTime(a.startedAt)} → {formatTime(a.finishedAt)}
-              {a.workerId ? ` on ${a.workerId}` : ''}
+              {a.nodeId ? ` on ${a.nodeId}` : ''}
             </span>
           </div>
           <p className="error-text attempt-error">{a.error}</p>

@@ -4,7 +4,7 @@ import type { JobChange, QueueSummary } from '../api/types';
 import { LiveContext, type StreamStatus } from './LiveContext';
 
 /**
- * Listens to the API's Server-Sent Events (`/api/events`) and invalidates the queries they concern.
+ * Listens to the API's Server-Sent Events (`/api/changes`) and invalidates the queries they concern.
  * When the stream cannot be opened, queries fall back to polling (see usePollInterval).
  */
 export function LiveProvider({ children }: { children: ReactNode }) {
@@ -15,7 +15,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     if (paused || typeof EventSource === 'undefined') return;
-    const source = new EventSource('/api/events');
+    const source = new EventSource('/api/changes');
     source.onopen = () => setStream('open');
     // EventSource reconnects by itself; meanwhile (or for good, if it gave up) queries poll.
     source.onerror = () => setStream(source.readyState === EventSource.CLOSED ? 'unavailable' : 'connecting');

@@ -1,8 +1,8 @@
-import { useQueues, useSeries, useWorkers } from '../api/queries';
+import { useQueues, useSeries, useNodes } from '../api/queries';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { QueueCountsTable } from '../components/QueueCountsTable';
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
-import { WorkersList } from '../components/WorkersList';
+import { NodesList } from '../components/NodesList';
 import { useSearchParams } from '../router';
 
 const WINDOWS = [15, 60, 360, 1440];
@@ -12,7 +12,7 @@ export function OverviewView() {
   const [params, setParams] = useSearchParams();
   const minutes = Number(params.get('minutes')) || 60;
   const queues = useQueues();
-  const workers = useWorkers();
+  const nodes = useNodes();
   const series = useSeries(minutes);
   const points = series.data?.points ?? [];
   const times = points.map((p) => Math.floor(new Date(p.at).getTime() / 1000));
@@ -56,9 +56,9 @@ export function OverviewView() {
         </div>
       </section>
       <section>
-        <h2>Live nodes {workers.data && <span className="muted">({workers.data.items.length})</span>}</h2>
-        <ErrorNotice error={workers.error} what="Workers" />
-        {workers.data && <WorkersList workers={workers.data.items} />}
+        <h2>Live nodes {nodes.data && <span className="muted">({nodes.data.items.length})</span>}</h2>
+        <ErrorNotice error={nodes.error} what="Nodes" />
+        {nodes.data && <NodesList nodes={nodes.data.items} />}
       </section>
     </div>
   );

@@ -1,19 +1,64 @@
-export * from './decorators';
-export * from './errors';
-export * from './helpers';
-export * from './interfaces';
-export { DEFAULTS, JOB_STATES, TERMINAL_STATES } from './jobs.constants';
+/*
+ * The package's public API: what an application uses. Everything else (runtime, storage, core
+ * rules) is internal and may change in any release.
+ */
+
+// Module, handlers, producer API
 export { JobsModule } from './jobs.module';
 export { JOBS_MODULE_OPTIONS, type JobsModuleExtras } from './jobs.module-definition';
-export { JobsRunner } from './jobs.runner';
-export { JobsService, type QueueSettings } from './jobs.service';
-export * from './metrics/jobs-metrics';
-export * from './observability';
-export * from './stats/jobs-queue-stats';
-export { DETAIL_PAYLOAD_LIMIT, JobsAdminService, MAX_BULK_IDS } from './jobs-admin.service';
-export { createJobsMigrations, JOBS_MIGRATIONS, LATEST_SCHEMA_VERSION } from './storage/migrations';
-export { runMigrations, schemaVersion } from './storage/migrator';
-export { backoffDelay } from './worker/backoff';
+export { JobHandler } from './decorators';
+export { JobsService, type QueueSettings } from './services/jobs.service';
+export { JobsRunner } from './services/jobs-runner';
+export { DEFAULTS, JOB_STATES, LIMITS, TERMINAL_STATES } from './jobs.constants';
+export type {
+  AttemptOutcome,
+  BackoffOptions,
+  EnqueueCallOptions,
+  EnqueuedJob,
+  EnqueueItem,
+  EnqueueOptions,
+  Job,
+  JobAttempt,
+  JobContext,
+  JobHandlerInstance,
+  JobHandlerMetadata,
+  JobHandlerOptions,
+  JobsConnectionOptions,
+  JobsModuleOptions,
+  JobState,
+  JobWithAttempts,
+  QueueOptions,
+} from './interfaces';
+
+// Errors
+export * from './errors';
+
+// Helpers for idempotent handlers
+export * from './helpers';
+
+// Operators: admin service, REST API, observability
+export { JobsAdminService, DETAIL_PAYLOAD_LIMIT, MAX_BULK_IDS, type NodeSummary } from './services/jobs-admin.service';
+export {
+  QueueStatisticsService,
+  type QueueSummary,
+  type SeriesPoint,
+  type StateCounts,
+} from './services/queue-statistics.service';
+export type {
+  JobBulkSelection,
+  JobDetail,
+  JobListFilter,
+  JobListPage,
+  JobListQuery,
+  JobSummary,
+  TimelineEntry,
+  TimelineEventKind,
+  TruncatedPayload,
+} from './interfaces';
 export * from './api';
+export * from './observability';
+
+// Schema: migrations for the host's TypeORM, entities for reads
+export { createJobsMigrations, JOBS_MIGRATIONS, LATEST_SCHEMA_VERSION } from './storage/migrations';
 export { createJobsEntities, JOBS_ENTITIES } from './storage/entities/jobs.entities';
-export type { JobRow, AttemptRow } from './storage/job-row';
+export type { AttemptRow, JobRow } from './storage/job-row';

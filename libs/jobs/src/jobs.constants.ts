@@ -1,11 +1,14 @@
 /** Metadata key written by `@JobHandler()` on a handler class. */
 export const JOB_HANDLER_METADATA = 'jobs:handler_metadata';
 
-/** Injection token of the resolved `JobsStore` (the storage layer). */
-export const JOBS_STORE = Symbol('JOBS_STORE');
+/** Injection token of the module's `JobsStorage` (every repository). */
+export const JOBS_STORAGE = Symbol('JOBS_STORAGE');
+
+/** Injection token of the options with their defaults filled in (`ResolvedJobsOptions`). */
+export const JOBS_RESOLVED_OPTIONS = Symbol('JOBS_RESOLVED_OPTIONS');
 
 /** Injection token of the node's identity string (`host:pid:random`). */
-export const JOBS_WORKER_ID = Symbol('JOBS_WORKER_ID');
+export const JOBS_NODE_ID = Symbol('JOBS_NODE_ID');
 
 /** Defaults, documented in the README's configuration table. */
 export const DEFAULTS = {
@@ -28,6 +31,10 @@ export const DEFAULTS = {
   statsCacheMs: 2_000,
   statsTimeoutMs: 1_500,
 } as const;
+
+/** A schema name the module accepts: a plain lower-case PostgreSQL identifier, so it can be
+ * spliced into SQL text safely (it comes from configuration, never from requests). */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Bounds on user-supplied values, checked before anything is written. */
 export const LIMITS = {

@@ -4,7 +4,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { InvalidJobHandlerError } from './errors';
 import type { JobHandlerInstance, JobHandlerMetadata } from './interfaces';
 import { JOB_HANDLER_METADATA } from './jobs.constants';
-import { JobsRegistry } from './jobs.registry';
+import { JobsRegistry } from './core/handler-registry';
 
 /** Finds the `@JobHandler()` classes among the application's providers. */
 @Injectable()

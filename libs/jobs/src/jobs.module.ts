@@ -1,15 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { JobsRegistry } from './core/handler-registry';
+import { JOBS_STORAGE } from './jobs.constants';
 import { JobsExplorer } from './jobs.explorer';
 import { JOBS_ASYNC_OPTIONS_TYPE, JobsConfigurableModule, JOBS_OPTIONS_TYPE } from './jobs.module-definition';
 import { createJobsProviders } from './jobs.providers';
-import { JobsRegistry } from './jobs.registry';
-import { JobsRunner } from './jobs.runner';
-import { JobsService } from './jobs.service';
-import { JobsAdminService } from './jobs-admin.service';
-import { JobsMetrics } from './metrics/jobs-metrics';
 import { JobsHealthIndicator } from './observability/jobs-health.indicator';
-import { JobsQueueStats } from './stats/jobs-queue-stats';
+import { JobsMetrics } from './observability/jobs-metrics';
+import { JobsAdminService } from './services/jobs-admin.service';
+import { JobsRunner } from './services/jobs-runner';
+import { JobsService } from './services/jobs.service';
+import { QueueStatisticsService } from './services/queue-statistics.service';
 
 /**
  * PostgreSQL-backed background jobs. `forRoot(options)` or `forRootAsync({ useFactory | useClass |
@@ -24,10 +25,19 @@ import { JobsQueueStats } from './stats/jobs-queue-stats';
     JobsService,
     JobsAdminService,
     JobsMetrics,
-    JobsQueueStats,
+    QueueStatisticsService,
     JobsHealthIndicator,
   ],
-  exports: [JobsService, JobsRunner, JobsAdminService, JobsMetrics, JobsQueueStats, JobsHealthIndicator],
+  exports: [
+    JobsService,
+    JobsRunner,
+    JobsAdminService,
+    JobsMetrics,
+    QueueStatisticsService,
+    JobsHealthIndicator,
+    // For the API module's change feed (the token is not part of the public API).
+    JOBS_STORAGE,
+  ],
 })
 export class JobsModule extends JobsConfigurableModule {
   static forRoot(options: typeof JOBS_OPTIONS_TYPE): DynamicModule {

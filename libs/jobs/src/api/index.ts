@@ -1,10 +1,3 @@
-export * from './jobs-api.module';
-export * from './jobs-exception.filter';
-export * from './jobs.controller';
-export * from './access';
-export * from './me.controller';
-export * from './events.controller';
-export * from './jobs-events.hub';
-export * from './queues.controller';
-export * from './stats.controller';
-export * from './workers.controller';
+export { JobsApiModule } from './jobs-api.module';
+export { JOBS_ACTIONS, type JobsAccess, type JobsAction, type JobsApiOptions } from './access';
+export type { JobChange } from './change-feed.hub';

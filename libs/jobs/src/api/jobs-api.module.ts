@@ -1,20 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JOBS_API_OPTIONS, JobsAccessGuard, type JobsApiOptions } from './access';
-import { EventsController } from './events.controller';
-import { JobsEventsHub } from './jobs-events.hub';
+import { ChangeFeedHub } from './change-feed.hub';
+import { ChangesController } from './changes.controller';
 import { JobsController } from './jobs.controller';
 import { MeController } from './me.controller';
 import { QueuesController } from './queues.controller';
 import { StatsController } from './stats.controller';
-import { WorkersController } from './workers.controller';
+import { NodesController } from './nodes.controller';
 
 const CONTROLLERS = [
   JobsController,
   MeController,
   QueuesController,
-  WorkersController,
+  NodesController,
   StatsController,
-  EventsController,
+  ChangesController,
 ];
 
 /**
@@ -29,7 +29,7 @@ export class JobsApiModule {
     return {
       module: JobsApiModule,
       controllers: CONTROLLERS,
-      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard, JobsEventsHub],
+      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard, ChangeFeedHub],
       exports: [JOBS_API_OPTIONS],
     };
   }

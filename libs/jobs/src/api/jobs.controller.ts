@@ -16,8 +16,8 @@ import {
 import type { Request, Response } from 'express';
 import { InvalidJobOptionsError, JobNotFoundError } from '../errors';
 import type { EnqueuedJob, Job, JobBulkSelection, JobDetail, JobListPage, JobListQuery } from '../interfaces';
-import { JobsAdminService } from '../jobs-admin.service';
-import { JobsService } from '../jobs.service';
+import { JobsAdminService } from '../services/jobs-admin.service';
+import { JobsService } from '../services/jobs.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
 import { parseEnqueueBody } from './parse-enqueue-body';

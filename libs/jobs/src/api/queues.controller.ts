@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
-import { JobsService } from '../jobs.service';
-import { JobsQueueStats, type QueueSummary } from '../stats/jobs-queue-stats';
+import { JobsService } from '../services/jobs.service';
+import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
 
@@ -12,7 +12,7 @@ import { JobsExceptionFilter } from './jobs-exception.filter';
 export class QueuesController {
   constructor(
     private readonly jobs: JobsService,
-    private readonly stats: JobsQueueStats,
+    private readonly stats: QueueStatisticsService,
     @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { InvalidJobOptionsError } from '../errors';
-import { JobsMetrics, type JobsStatsSnapshot } from '../metrics/jobs-metrics';
-import { JobsQueueStats, MAX_SERIES_MINUTES, type SeriesPoint } from '../stats/jobs-queue-stats';
+import { JobsMetrics, type JobsStatsSnapshot } from '../observability/jobs-metrics';
+import { MAX_SERIES_MINUTES, QueueStatisticsService, type SeriesPoint } from '../services/queue-statistics.service';
 import { JobsAccessGuard } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
 
@@ -12,7 +12,7 @@ import { JobsExceptionFilter } from './jobs-exception.filter';
 export class StatsController {
   constructor(
     private readonly metrics: JobsMetrics,
-    private readonly stats: JobsQueueStats,
+    private readonly stats: QueueStatisticsService,
   ) {}
 
   @Get()

@@ -2,3 +2,4 @@ export * from './job.interface';
 export * from './job-handler.interface';
 export * from './jobs-module-options.interface';
 export * from './job-admin.interface';
+export * from './internal.interface';

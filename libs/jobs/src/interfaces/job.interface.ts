@@ -50,7 +50,8 @@ export interface JobAttempt {
   /** 0 for the first life of the job, incremented by every replay. */
   replay: number;
   outcome: AttemptOutcome;
-  workerId: string | null;
+  /** The node that ran the attempt. */
+  nodeId: string | null;
   startedAt: Date | null;
   finishedAt: Date;
   error: string;
@@ -67,8 +68,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** The current attempt number, starting at 1. */
   attempt: number;
-  /** The node running this attempt. */
-  workerId: string;
+  /** The node running this attempt (`host:pid:random`). */
+  nodeId: string;
   /** Adds a line to the job's timeline (shown in the dashboard). Resolves to false when it was not
    * written (the attempt is no longer this node's, or the database is away); never throws. */
   log(message: string): Promise<boolean>;

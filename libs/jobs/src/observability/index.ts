@@ -1,4 +1,9 @@
-export * from './jobs-health.indicator';
-export * from './jobs-observability.controllers';
-export * from './jobs-observability.module';
-export * from './jobs-prometheus';
+export {
+  JobsHealthCheckError,
+  JobsHealthIndicator,
+  type JobsHealthCheckResult,
+  type JobsHealthIndicatorResult,
+} from './jobs-health.indicator';
+export { JobsObservabilityModule } from './jobs-observability.module';
+export { type JobsObservabilityOptions } from './jobs-prometheus';
+export { type JobsCounters, type JobsStatsSnapshot } from './jobs-metrics';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JOBS_STORE } from '../jobs.constants';
-import { JobsRunner } from '../jobs.runner';
-import type { JobsStore } from '../storage/jobs.store';
+import { JOBS_STORAGE } from '../jobs.constants';
+import { JobsRunner } from '../services/jobs-runner';
+import type { JobsStorage } from '../storage/jobs-storage';
 
 /** One indicator's entry, as `@nestjs/terminus` reports it. */
 export type JobsHealthIndicatorResult = Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
@@ -37,34 +37,23 @@ export class JobsHealthCheckError extends Error {
 @Injectable()
 export class JobsHealthIndicator {
   constructor(
-    @Inject(JOBS_STORE) private readonly store: JobsStore,
+    @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
     private readonly runner: JobsRunner,
   ) {}
 
   /** The database: up when `SELECT 1` answers within `timeoutMs`. */
   async database(key = 'database', timeoutMs = 2_000): Promise<JobsHealthIndicatorResult> {
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.store.pool.query('SELECT 1'),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-      return { [key]: { status: 'up', responseTimeMs: Date.now() - started } };
-    } catch (err) {
-      return { [key]: { status: 'down', message: (err as Error).message } };
-    } finally {
-      clearTimeout(timer);
-    }
+    const ping = await this.storage.ping(timeoutMs);
+    return ping.ok
+      ? { [key]: { status: 'up', responseTimeMs: ping.ms } }
+      : { [key]: { status: 'down', message: ping.message } };
   }
 
   /** This node's workers: up when they run as they should (or the node runs none by design). */
   workers(key = 'workers'): JobsHealthIndicatorResult {
     const h = this.runner.health();
     const { running, capacity } = { running: this.runner.runningCount(), capacity: this.runner.capacity() };
-    const base = { workerId: this.runner.workerId, running, capacity };
+    const base = { nodeId: this.runner.nodeId, running, capacity };
     if (!h.workers) return { [key]: { status: 'up', state: 'disabled', ...base } };
     if (h.shuttingDown) return { [key]: { status: 'down', state: 'stopping', ...base } };
     if (!h.started) return { [key]: { status: 'down', state: 'not_started', ...base } };

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { JOB_STATES } from '../jobs.constants';
-import { COUNTER_NAMES, JobsMetrics } from '../metrics/jobs-metrics';
-import { JobsQueueStats, type QueueSummary } from '../stats/jobs-queue-stats';
+import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
+import { COUNTER_NAMES, JobsMetrics } from './jobs-metrics';
 
 export const JOBS_OBSERVABILITY_OPTIONS = Symbol('JOBS_OBSERVABILITY_OPTIONS');
 
@@ -30,7 +30,7 @@ export class JobsPrometheus {
 
   constructor(
     metrics: JobsMetrics,
-    stats: JobsQueueStats,
+    stats: QueueStatisticsService,
     @Inject(JOBS_OBSERVABILITY_OPTIONS) options: JobsObservabilityOptions,
   ) {
     this.registry = options.registry ?? new Registry();

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { InvalidJobOptionsError } from '../errors';
-import type { Queryable } from './jobs.store';
+import type { Query, Queryable } from './database';
 
 /**
  * A caller's TypeORM EntityManager as a `Queryable`, for transactional enqueue: statements run on
@@ -27,7 +27,7 @@ export function managerQueryable(manager: unknown): Queryable {
   }
   const query = m.query.bind(m);
   return {
-    async query<R>(config: { text: string; values?: unknown[] }): Promise<{ rows: R[] }> {
+    async query<R>(config: Query): Promise<{ rows: R[] }> {
       // TypeORM answers a SELECT (every enqueue statement is one, writes are in its CTEs) with its rows.
       return { rows: (await query(config.text, config.values)) as R[] };
     },

@@ -1,5 +1,6 @@
-import type { EnqueuedJob, Job } from '../interfaces';
-import type { JobsStore, NewJobRow, Queryable } from './jobs.store';
+import type { EnqueuedJob, Job, NewJobRow } from '../interfaces';
+import type { Queryable } from './database';
+import type { JobsRepository } from './jobs.repository';
 
 /**
  * Inserts that honour idempotency keys: insert with `ON CONFLICT … DO NOTHING`, and when a key is
@@ -25,16 +26,16 @@ function vanished(row: NewJobRow): Error {
 
 /** One job: the new one (`created: true`) or the one holding its key (`created: false`). */
 export async function insertJob(
-  store: JobsStore,
+  jobs: JobsRepository,
   row: NewJobRow,
-  db: Queryable,
+  db: Queryable | undefined,
   windowMs: number,
 ): Promise<EnqueuedJob> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const job = await store.insertOne(row, db);
+    const job = await jobs.insertOne(row, db);
     if (job) return { ...job, created: true };
     if (row.idempotencyKey === null) throw new Error('Insert of a job without an idempotency key returned no row');
-    const [existing] = await store.findIdempotent([{ type: row.type, key: row.idempotencyKey }], windowMs, db);
+    const [existing] = await jobs.findIdempotent([{ type: row.type, key: row.idempotencyKey }], windowMs, db);
     if (existing) return { ...existing, created: false };
   }
   throw vanished(row);
@@ -46,20 +47,20 @@ export async function insertJob(
  * caller's transaction, a batch with keys runs in one of its own, so its rounds commit together.
  */
 export async function insertJobs(
-  store: JobsStore,
+  jobs: JobsRepository,
   rows: NewJobRow[],
   db: Queryable | undefined,
   windowMs: number,
 ): Promise<EnqueuedJob[]> {
-  if (db) return insertJobsOn(store, rows, db, windowMs);
-  if (rows.every((r) => r.idempotencyKey === null)) return insertJobsOn(store, rows, store.pool, windowMs);
-  return store.transaction((client) => insertJobsOn(store, rows, client, windowMs));
+  if (db) return insertJobsOn(jobs, rows, db, windowMs);
+  if (rows.every((r) => r.idempotencyKey === null)) return insertJobsOn(jobs, rows, undefined, windowMs);
+  return jobs.transaction((on) => insertJobsOn(jobs, rows, on, windowMs));
 }
 
 async function insertJobsOn(
-  store: JobsStore,
+  jobs: JobsRepository,
   rows: NewJobRow[],
-  db: Queryable,
+  db: Queryable | undefined,
   windowMs: number,
 ): Promise<EnqueuedJob[]> {
   const results = new Array<EnqueuedJob | undefined>(rows.length);
@@ -78,7 +79,7 @@ async function insertJobsOn(
 
   for (let round = 0; todo.length > 0; round++) {
     if (round === MAX_ROUNDS) throw vanished(rows[todo[0]]);
-    const inserted = await store.insertMany(
+    const inserted = await jobs.insertMany(
       todo.map((i) => rows[i]),
       db,
     );
@@ -99,7 +100,7 @@ async function insertJobsOn(
       else held.push(i);
     }
     if (held.length === 0) break;
-    const existing = await store.findIdempotent(
+    const existing = await jobs.findIdempotent(
       held.map((i) => ({ type: rows[i].type, key: rows[i].idempotencyKey! })),
       windowMs,
       db,

@@ -54,7 +54,7 @@ export interface AttemptRow {
   attempt: number;
   replay: number;
   outcome: AttemptOutcome;
-  worker_id: string | null;
+  node_id: string | null;
   started_at: Date | null;
   finished_at: Date;
   error: string;
@@ -66,7 +66,7 @@ export function toAttempt(row: AttemptRow): JobAttempt {
     attempt: row.attempt,
     replay: row.replay,
     outcome: row.outcome,
-    workerId: row.worker_id,
+    nodeId: row.node_id,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     error: row.error,

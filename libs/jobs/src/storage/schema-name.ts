@@ -1,6 +1,5 @@
 import { InvalidJobOptionsError } from '../errors';
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+import { SCHEMA_NAME as IDENTIFIER } from '../jobs.constants';
 
 /** Checks a schema name from configuration and returns it double-quoted for SQL text. Schema
  * names never come from requests; this check makes sure a configuration typo cannot inject SQL. */
@@ -11,12 +10,40 @@ export function quoteSchema(schema: string): string {
   return `"${schema}"`;
 }
 
-/** LISTEN/NOTIFY channel on which new ready jobs (payload: queue name) are announced. */
-export function wakeChannel(schema: string): string {
-  return `${schema}_wake`;
+/** The names every statement is written with, for one schema. */
+export interface SchemaNames {
+  schema: string;
+  /** The schema, double-quoted. */
+  quoted: string;
+  jobs: string;
+  /** The attempt history (`job_attempts`). */
+  attempts: string;
+  /** The audit trail and handler reports (`job_events`). */
+  events: string;
+  /** Queue settings (pause). */
+  queues: string;
+  /** The registry of live nodes. */
+  nodes: string;
+  /** The per-minute throughput roll-up. */
+  queueStats: string;
+  /** LISTEN/NOTIFY channel on which new ready jobs (payload: queue name) are announced. */
+  wakeChannel: string;
+  /** Channel on which cancellations of running jobs (payload: job id) are announced. */
+  cancelChannel: string;
 }
 
-/** Channel on which cancellations of running jobs (payload: job id) are announced. */
-export function cancelChannel(schema: string): string {
-  return `${schema}_cancel`;
+export function schemaNames(schema: string): SchemaNames {
+  const s = quoteSchema(schema);
+  return {
+    schema,
+    quoted: s,
+    jobs: `${s}.jobs`,
+    attempts: `${s}.job_attempts`,
+    events: `${s}.job_events`,
+    queues: `${s}.queues`,
+    nodes: `${s}.nodes`,
+    queueStats: `${s}.queue_stats`,
+    wakeChannel: `${schema}_wake`,
+    cancelChannel: `${schema}_cancel`,
+  };
 }

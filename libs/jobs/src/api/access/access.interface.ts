@@ -15,10 +15,10 @@ export interface JobsApiOptions {
   guards?: Array<Type<CanActivate> | CanActivate>;
   /** Who is acting, for the audit trail of writes (replay, cancel, …). Default: `'api'`. */
   actor?: (req: Request) => string | Promise<string>;
-  /** How often `GET /events` looks for job changes while a client is connected (default 1000 ms). */
-  eventsIntervalMs?: number;
-  /** Heartbeat comment interval of `GET /events` (default 15000 ms). */
-  eventsHeartbeatMs?: number;
+  /** How often `GET /changes` looks for job changes while a client is connected (default 1000 ms). */
+  changesIntervalMs?: number;
+  /** Heartbeat comment interval of `GET /changes` (default 15000 ms). */
+  changesHeartbeatMs?: number;
 }
 
 /** The caller's name for the audit trail: the `actor` resolver's answer, else `'api'`. */

@@ -49,7 +49,7 @@ export function createJobsEntities(schema: string = DEFAULTS.schema): [EntitySch
       replay: { type: 'int' },
       attempt: { type: 'int' },
       outcome: { type: 'text' },
-      worker_id: { type: 'text', nullable: true },
+      node_id: { type: 'text', nullable: true },
       started_at: { type: 'timestamptz', nullable: true },
       finished_at: { type: 'timestamptz' },
       error: { type: 'text' },

@@ -4,6 +4,7 @@ import { quoteSchema } from '../schema-name';
 import { initMigration } from './001-init';
 import { deliveryMigration } from './002-delivery';
 import { adminMigration } from './003-admin';
+import { nodesMigration } from './004-nodes';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -39,6 +40,18 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
       `DROP INDEX ${s}.jobs_state_list_idx, ${s}.jobs_queue_list_idx, ${s}.jobs_type_list_idx,
          ${s}.jobs_idempotency_key_idx, ${s}.jobs_payload_idx, ${s}.jobs_created_brin`,
       `DELETE FROM ${s}.schema_migrations WHERE version = 3`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'nodes',
+    statements: nodesMigration,
+    down: (s) => [
+      `ALTER TABLE ${s}.job_attempts RENAME COLUMN node_id TO worker_id`,
+      `ALTER SEQUENCE ${s}.nodes_lock_seq RENAME TO workers_lock_seq`,
+      `ALTER TABLE ${s}.nodes RENAME CONSTRAINT nodes_pkey TO workers_pkey`,
+      `ALTER TABLE ${s}.nodes RENAME TO workers`,
+      `DELETE FROM ${s}.schema_migrations WHERE version = 4`,
     ],
   },
 ];

@@ -1,0 +1,198 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { JobStateRow } from '../storage/change-feed.repository';
+import type { JobState } from '../interfaces';
+import { JOBS_STORAGE, TERMINAL_STATES } from '../jobs.constants';
+import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
+import type { JobsStorage } from '../storage/jobs-storage';
+import { JOBS_API_OPTIONS, type JobsApiOptions } from './access';
+
+/** A connected stream: where its bytes go, and how to end it. */
+export interface ChangeFeedClient {
+  write(chunk: string): void;
+  /** Bytes written but not yet sent (a stalled client is dropped past a limit). */
+  buffered(): number;
+  end(): void;
+}
+
+export interface JobChange {
+  id: string;
+  state: JobState;
+  queue: string;
+  type: string;
+}
+
+/** Most changes in one `jobs` message (the latest ones are kept). */
+export const MAX_CHANGES_PER_MESSAGE = 500;
+/** New jobs read per tick (the newest; older ones of a burst are not reported). */
+const NEW_JOBS_PER_TICK = 1_000;
+/** Unfinished jobs whose state is followed (the most recently seen). */
+const MAX_WATCHED = 10_000;
+const MAX_RUNNING_READ = 5_000;
+/** A client that has not read this much is dropped (it reconnects and starts afresh). */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const TERMINAL = new Set<string>(TERMINAL_STATES);
+
+type Row = JobStateRow;
+
+/**
+ * The source of `GET /api/changes` (the change feed), shared by every client of this process. While at least one
+ * client is connected it polls the database once per `changesIntervalMs` (default 1 s) with three
+ * indexed reads that cost the job hot path nothing: jobs newer than the last id seen (primary key),
+ * the current state of the unfinished jobs it follows (primary key lookups, at most 10,000), and the
+ * running jobs (the running-state index, bounded by the cluster's slots). Changes are coalesced to
+ * the latest state per job and sent as one `jobs` message per tick; queue summaries go out as a
+ * `queues` message when they changed. No trigger, no per-job NOTIFY, no extra index.
+ */
+@Injectable()
+export class ChangeFeedHub implements OnModuleDestroy {
+  private readonly logger = new Logger('JobsChangeFeed');
+  private readonly clients = new Set<ChangeFeedClient>();
+  private tickTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private ticking: Promise<void> | null = null;
+  /** Followed jobs and their last known state (insertion order: oldest first). */
+  private known = new Map<string, Row>();
+  private maxId: string | null = null;
+  private lastQueues = '';
+  private lastQueuesMessage: string | null = null;
+  private readonly intervalMs: number;
+  private readonly heartbeatMs: number;
+
+  constructor(
+    @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
+    private readonly stats: QueueStatisticsService,
+    @Inject(JOBS_API_OPTIONS) options: JobsApiOptions,
+  ) {
+    this.intervalMs = options.changesIntervalMs ?? 1_000;
+    this.heartbeatMs = options.changesHeartbeatMs ?? 15_000;
+  }
+
+  /** Connected clients (for tests and diagnostics). */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Whether the poller runs (only while clients are connected). */
+  get active(): boolean {
+    return this.tickTimer !== undefined;
+  }
+
+  /** Adds a client; returns the function that removes it (idempotent). */
+  subscribe(client: ChangeFeedClient): () => void {
+    this.clients.add(client);
+    client.write(`retry: 3000\n: connected\n\n`);
+    if (this.lastQueuesMessage) client.write(this.lastQueuesMessage);
+    if (!this.tickTimer) this.start();
+    return () => this.unsubscribe(client);
+  }
+
+  onModuleDestroy(): void {
+    for (const client of [...this.clients]) {
+      this.unsubscribe(client);
+      client.end();
+    }
+  }
+
+  private unsubscribe(client: ChangeFeedClient): void {
+    if (!this.clients.delete(client)) return;
+    if (this.clients.size === 0) this.stop();
+  }
+
+  private start(): void {
+    this.tickTimer = setInterval(() => void this.tick(), this.intervalMs);
+    this.tickTimer.unref();
+    this.heartbeatTimer = setInterval(
+      () => this.broadcast(`: heartbeat ${new Date().toISOString()}\n\n`),
+      this.heartbeatMs,
+    );
+    this.heartbeatTimer.unref();
+    void this.tick();
+  }
+
+  private stop(): void {
+    clearInterval(this.tickTimer);
+    clearInterval(this.heartbeatTimer);
+    this.tickTimer = undefined;
+    this.heartbeatTimer = undefined;
+    // The next first client starts afresh (it would otherwise be sent what changed while nobody watched).
+    this.known = new Map();
+    this.maxId = null;
+    this.lastQueues = '';
+    this.lastQueuesMessage = null;
+  }
+
+  /** One poll; a tick still running when the next is due makes that one skip. */
+  private tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = this.poll()
+      .catch((err: Error) => this.logger.warn(`Reading job changes failed (${err.message})`))
+      .finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async poll(): Promise<void> {
+    const feed = this.storage.changes;
+    const first = this.maxId === null;
+    if (first) this.maxId = await feed.maxId();
+    const changes = new Map<string, JobChange>();
+    const see = (row: Row) => {
+      const before = this.known.get(row.id);
+      if (!first && (!before || before.state !== row.state)) {
+        changes.delete(row.id); // keep insertion order = order of the latest change
+        changes.set(row.id, { id: row.id, state: row.state, queue: row.queue, type: row.type });
+      }
+      this.known.delete(row.id);
+      if (!TERMINAL.has(row.state)) this.known.set(row.id, row);
+    };
+    const watched = [...this.known.keys()];
+    const [fresh, current, running] = await Promise.all([
+      feed.newJobs(this.maxId!, NEW_JOBS_PER_TICK),
+      feed.states(watched),
+      feed.running(MAX_RUNNING_READ),
+    ]);
+    const stillThere = new Set(current.map((r) => r.id));
+    for (const id of watched) if (!stillThere.has(id)) this.known.delete(id); // deleted
+    for (const row of current) see(row);
+    for (const row of running) see(row);
+    for (const row of [...fresh].reverse()) {
+      see(row);
+      if (BigInt(row.id) > BigInt(this.maxId!)) this.maxId = row.id;
+    }
+    while (this.known.size > MAX_WATCHED) this.known.delete(this.known.keys().next().value!);
+    if (changes.size > 0) {
+      const list = [...changes.values()].slice(-MAX_CHANGES_PER_MESSAGE);
+      this.broadcast(message('jobs', { changes: list, at: new Date().toISOString() }));
+    }
+    await this.pollQueues();
+  }
+
+  private async pollQueues(): Promise<void> {
+    const items = await this.stats.queues();
+    const key = JSON.stringify(items.map(stableQueue));
+    if (key === this.lastQueues) return;
+    this.lastQueues = key;
+    this.lastQueuesMessage = message('queues', { items, at: new Date().toISOString() });
+    this.broadcast(this.lastQueuesMessage);
+  }
+
+  private broadcast(chunk: string): void {
+    for (const client of [...this.clients]) {
+      if (client.buffered() > MAX_BUFFERED_BYTES) {
+        this.unsubscribe(client);
+        client.end();
+        continue;
+      }
+      client.write(chunk);
+    }
+  }
+}
+
+/** The parts of a summary whose change is worth a message (not the ages, which always move). */
+function stableQueue(q: QueueSummary): unknown {
+  return [q.name, q.paused, q.concurrency, q.counts, q.completedPerMinute, q.failedPerMinute];
+}
+
+/** One SSE message; JSON never contains a raw newline, so one `data:` line carries it. */
+function message(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}

@@ -1,0 +1,225 @@
+import type { Logger } from '@nestjs/common';
+import type { JobsRegistry } from '../core/handler-registry';
+import type { ResolvedJobsOptions } from '../core/module-options';
+import { DEFAULTS } from '../jobs.constants';
+import type { JobsStorage } from '../storage/jobs-storage';
+import { DetachBudget } from './detach-budget';
+import { LeaseKeeper } from './lease-keeper';
+import { Maintenance } from './maintenance';
+import { NodeLiveness } from './node-liveness';
+import { NotificationListener } from './notification-listener';
+import { failureOutcome } from './outcome-policy';
+import { OutcomeWriter } from './outcome-writer';
+import { QueueLoop } from './queue-loop';
+import type { RuntimeObserver } from './runtime-observer';
+import type { OutcomeSink, RunningAttempt } from './running-attempt';
+import { drainAndHandBack } from './shutdown';
+import { ThroughputRollup, type MinuteSource } from './throughput-rollup';
+
+export interface NodeRuntimeDeps {
+  storage: JobsStorage;
+  options: ResolvedJobsOptions;
+  registry: JobsRegistry;
+  nodeId: string;
+  logger: Logger;
+  observer?: RuntimeObserver;
+  /** This node's per-minute outcomes, for the cluster-wide throughput roll-up. */
+  minutes?: MinuteSource;
+}
+
+/**
+ * The worker runtime of one node: a queue loop per queue, the listener that wakes them, liveness
+ * and leases, maintenance, the outcome writes and the throughput roll-up. `start()` once the
+ * handlers are known; `shutdown()` drains and hands back; `close()` ends the last connection.
+ */
+export class NodeRuntime implements OutcomeSink {
+  private readonly loops = new Map<string, QueueLoop>();
+  private readonly writer: OutcomeWriter;
+  /** Node-wide allowance of timed-out handlers let go of from their slots (`maxDetachedHandlers`). */
+  private readonly detachBudget: DetachBudget;
+  private listener?: NotificationListener;
+  private liveness?: NodeLiveness;
+  private leases?: LeaseKeeper;
+  private maintenance?: Maintenance;
+  private rollup?: ThroughputRollup;
+  /** The one referenced handle of the runtime (its other timers are unref'd): see `start`. */
+  private keepAlive?: NodeJS.Timeout;
+  private shuttingDown = false;
+
+  constructor(private readonly deps: NodeRuntimeDeps) {
+    this.writer = new OutcomeWriter(deps.storage.attempts, deps.nodeId, deps.logger);
+    this.detachBudget = new DetachBudget(deps.options.maxDetachedHandlers);
+  }
+
+  /** Whether this node runs workers: `workers` is on and it has handlers. */
+  get runsWorkers(): boolean {
+    return this.deps.options.workers && this.deps.registry.all().length > 0;
+  }
+
+  async start(): Promise<void> {
+    const { storage, options, registry, nodeId, logger } = this.deps;
+    if (options.workers && this.deps.minutes) {
+      this.rollup = new ThroughputRollup(storage.stats, this.deps.minutes, logger);
+      this.rollup.start();
+    }
+    if (!this.runsWorkers) return;
+    const queues = new Set(Object.keys(options.queues));
+    for (const h of registry.all()) queues.add(h.metadata.queue ?? DEFAULTS.queue);
+    for (const queue of queues) {
+      const loop = new QueueLoop({
+        queue,
+        concurrency: options.queues[queue]?.concurrency ?? options.concurrency,
+        attempts: storage.attempts,
+        jobs: storage.jobs,
+        registry,
+        options,
+        nodeId,
+        sink: this,
+        observer: this.deps.observer,
+        logger,
+        detachBudget: this.detachBudget,
+        mayClaim: () => this.writer.mayClaim(),
+      });
+      this.loops.set(queue, loop);
+    }
+    const queueSizes = Object.fromEntries([...this.loops].map(([q, loop]) => [q, loop.concurrency]));
+    const liveness = new NodeLiveness(storage.nodes, nodeId, queueSizes, logger);
+    this.liveness = liveness;
+    const { wake } = storage.channels;
+    this.listener = new NotificationListener(
+      storage,
+      {
+        onNotify: (channel, payload) => (channel === wake ? this.wake(payload) : this.cancelLocal(payload)),
+        onSession: (connection) => liveness.onSession(connection),
+        onConnected: () => {
+          this.wakeAll();
+          // After a reconnect, learn at once whether our running jobs are still ours.
+          void this.leases?.renew();
+        },
+      },
+      logger,
+    );
+    await this.listener.start();
+    // While the workers run, the process stays up until `app.close()` or a signal. Nothing else may
+    // hold it: a worker-only application has no server socket, and during a database outage every
+    // connection is closed, so with only unref'd timers left Node would exit quietly, dropping the
+    // outcomes still waiting to be written (their jobs would run again elsewhere).
+    this.keepAlive = setInterval(() => undefined, 60_000);
+    for (const loop of this.loops.values()) loop.start();
+    this.maintenance = new Maintenance(storage, options, logger);
+    this.maintenance.start();
+    this.leases = new LeaseKeeper(
+      storage.attempts,
+      liveness,
+      () => this.loops.values(),
+      nodeId,
+      options,
+      logger,
+      () => this.listener?.reconnect('re-registering after being declared dead'),
+      (byQueue) => this.deps.observer?.attemptsTakenBack(byQueue),
+    );
+    this.leases.start();
+    logger.log(
+      `Node ${nodeId} running queues ${Object.entries(queueSizes)
+        .map(([q, n]) => `${q}(${n})`)
+        .join(', ')}`,
+    );
+  }
+
+  /** Look for work in `queue` now (in-process enqueue, or a notification). */
+  wake(queue: string): void {
+    this.loops.get(queue)?.wake();
+  }
+
+  wakeAll(): void {
+    for (const loop of this.loops.values()) loop.wake();
+  }
+
+  /** Handlers occupying slots on this node (in `queue`, or in all). */
+  runningCount(queue?: string): number {
+    let n = 0;
+    for (const loop of this.loops.values()) if (!queue || loop.queue === queue) n += loop.running.size;
+    return n;
+  }
+
+  /** Slots of this node's queue loops. */
+  capacity(): number {
+    let n = 0;
+    for (const loop of this.loops.values()) n += loop.concurrency;
+    return n;
+  }
+
+  /** Handlers occupying slots, detached handlers still running, and detached since start. */
+  stats(): { running: number; detached: number; detachedTotal: number } {
+    return {
+      running: this.runningCount(),
+      detached: this.detachBudget.detached,
+      detachedTotal: this.detachBudget.detachedTotal,
+    };
+  }
+
+  /** Whether the workers have started, are registered as live (confirmed within a lease), and are
+   * shutting down. */
+  health(): { started: boolean; registered: boolean; shuttingDown: boolean } {
+    return {
+      started: this.leases !== undefined,
+      registered: this.liveness?.registered(this.deps.options.leaseMs) ?? false,
+      shuttingDown: this.shuttingDown,
+    };
+  }
+
+  completed(attempt: RunningAttempt): void {
+    const { job } = attempt;
+    this.writer.completed({ id: job.id, attempt: job.attempts });
+    this.deps.observer?.attemptSucceeded(job, attempt.startedAt);
+  }
+
+  failed(attempt: RunningAttempt, thrown: unknown, outcome: 'failed' | 'timed_out'): void {
+    const { write, failure } = failureOutcome(
+      attempt.job,
+      attempt.startedAt,
+      thrown,
+      outcome,
+      this.deps.registry,
+      this.deps.options,
+    );
+    this.deps.observer?.attemptFailed(attempt.job, attempt.startedAt, failure);
+    this.writer.failed(write);
+  }
+
+  /** Stops claiming, lets running jobs finish within the grace period, writes what finished, hands
+   * the rest back and leaves the registry. */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.loops.size > 0) {
+      this.maintenance?.stop();
+      this.leases?.beginShutdown();
+      const { storage, nodeId, options, logger } = this.deps;
+      await drainAndHandBack(
+        [...this.loops.values()],
+        this.writer,
+        storage.attempts,
+        nodeId,
+        options.shutdownGracePeriodMs,
+        logger,
+      );
+      this.leases?.stop();
+      await this.liveness?.remove().catch((err: Error) => logger.warn(`Leaving the registry failed (${err.message})`));
+    }
+    // The last roll-up is written before any connection closes.
+    await this.rollup?.stop();
+    clearInterval(this.keepAlive);
+  }
+
+  /** Shuts down if not done yet, and closes the listener's connection. */
+  async close(): Promise<void> {
+    await this.shutdown();
+    await this.listener?.close();
+    clearInterval(this.keepAlive);
+  }
+
+  private cancelLocal(id: string): void {
+    for (const loop of this.loops.values()) loop.settle(id, 'canceled', new Error('Job canceled'));
+  }
+}

@@ -1,0 +1,202 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ResolvedJobsOptions } from '../core/module-options';
+import type { JobState } from '../interfaces';
+import { JOB_STATES, JOBS_RESOLVED_OPTIONS, JOBS_STORAGE } from '../jobs.constants';
+import { JobsMetrics } from '../observability/jobs-metrics';
+import type { JobsStorage } from '../storage/jobs-storage';
+import type { MinuteRow } from '../storage/stats.repository';
+
+export type StateCounts = Record<JobState, number>;
+
+/** One queue, as the admin API and the dashboard show it. */
+export interface QueueSummary {
+  name: string;
+  paused: boolean;
+  pausedAt: string | null;
+  pausedBy: string | null;
+  /** Handlers at once on the live nodes (their registered concurrency, summed). */
+  concurrency: number;
+  counts: StateCounts;
+  /** When `counts` (and `oldestPendingAgeMs`) were counted: a shared snapshot, at most a few seconds old. */
+  countsAt: string;
+  /** Averaged over the last `THROUGHPUT_WINDOW_MINUTES` minutes, across every node. */
+  completedPerMinute: number;
+  failedPerMinute: number;
+  /** Dead-lettered / (completed + dead-lettered) over the same window; 0 without outcomes. */
+  failureRate: number;
+  /** Age of the longest-waiting ready (pending) job, since it became due; null when none waits. */
+  oldestPendingAgeMs: number | null;
+}
+
+export interface SeriesPoint {
+  at: string;
+  completed: number;
+  failed: number;
+  retried: number;
+}
+
+interface CountsSnapshot {
+  at: Date;
+  counts: Map<string, StateCounts>;
+  oldest: Map<string, Date>;
+  /** False when the finished states could not be counted in time and kept older numbers. */
+  exact: boolean;
+}
+
+/** Minutes over which `completedPerMinute`, `failedPerMinute` and `failureRate` are averaged. */
+export const THROUGHPUT_WINDOW_MINUTES = 5;
+const MINUTE = 60_000;
+export const MAX_SERIES_MINUTES = 24 * 60;
+
+function zeroCounts(): StateCounts {
+  return Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as StateCounts;
+}
+
+/**
+ * The queue statistics: counts by state from one cached snapshot shared by every request (refreshed
+ * at most every `statsCacheMs`, in the background while a recent one exists, with a statement
+ * timeout), pause flags and live nodes read per request (small tables), and throughput from the
+ * `queue_stats` roll-up that each worker node adds its per-minute outcomes to.
+ */
+@Injectable()
+export class QueueStatisticsService {
+  private readonly logger = new Logger('Jobs');
+  private snapshot: CountsSnapshot | null = null;
+  private refreshing: Promise<CountsSnapshot> | null = null;
+
+  constructor(
+    @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
+    @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
+    private readonly metrics: JobsMetrics,
+  ) {}
+
+  /**
+   * The shared counts snapshot. A fresh one (younger than `statsCacheMs`) is returned as is; an
+   * older one is returned while a refresh runs in the background, unless it is much older (then
+   * the caller waits for the refresh, which every concurrent caller shares).
+   */
+  async counts(): Promise<CountsSnapshot> {
+    const maxAge = this.options.statsCacheMs;
+    const snap = this.snapshot;
+    const age = snap ? Date.now() - snap.at.getTime() : Infinity;
+    if (snap && age <= maxAge) return snap;
+    const refresh = this.refresh();
+    if (snap && age <= Math.max(5 * maxAge, 10_000)) {
+      refresh.catch(() => undefined);
+      return snap;
+    }
+    return refresh;
+  }
+
+  /** Counts again now (shared with a refresh already running). */
+  refresh(): Promise<CountsSnapshot> {
+    if (!this.refreshing) {
+      this.refreshing = this.count().finally(() => (this.refreshing = null));
+    }
+    return this.refreshing;
+  }
+
+  private async count(): Promise<CountsSnapshot> {
+    const at = new Date();
+    const { rows, exact, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
+    if (!exact) {
+      this.logger.warn(
+        `Counting jobs by state took over ${this.options.statsTimeoutMs} ms: counting unfinished states only`,
+      );
+    }
+    const counts = new Map<string, StateCounts>();
+    if (!exact && this.snapshot) {
+      // Keep the finished states' last known numbers.
+      for (const [queue, c] of this.snapshot.counts) {
+        counts.set(queue, { ...zeroCounts(), completed: c.completed, failed: c.failed, canceled: c.canceled });
+      }
+    }
+    for (const r of rows) {
+      let c = counts.get(r.queue);
+      if (!c) counts.set(r.queue, (c = zeroCounts()));
+      c[r.state] = Number(r.n);
+    }
+    const snap: CountsSnapshot = { at, counts, oldest: new Map(oldest.map((r) => [r.queue, r.oldest])), exact };
+    this.snapshot = snap;
+    return snap;
+  }
+
+  /** Every queue that has jobs, a live node serving it, or settings (a pause). */
+  async queues(): Promise<QueueSummary[]> {
+    const [snap, settings, nodes, throughput] = await Promise.all([
+      this.counts(),
+      this.storage.queues.list(),
+      this.storage.nodes.list(),
+      this.throughput(),
+    ]);
+    const concurrency = new Map<string, number>();
+    for (const n of nodes) {
+      for (const [q, c] of Object.entries(n.queues ?? {})) concurrency.set(q, (concurrency.get(q) ?? 0) + Number(c));
+    }
+    const byName = new Map(settings.map((r) => [r.name, r]));
+    const names = new Set([...snap.counts.keys(), ...concurrency.keys(), ...byName.keys()]);
+    const now = Date.now();
+    return [...names].sort().map((name) => {
+      const setting = byName.get(name);
+      const t = throughput.get(name) ?? { completed: 0, failed: 0 };
+      const oldest = snap.oldest.get(name);
+      return {
+        name,
+        paused: setting?.paused ?? false,
+        pausedAt: setting?.paused_at?.toISOString() ?? null,
+        pausedBy: setting?.paused_by ?? null,
+        concurrency: concurrency.get(name) ?? 0,
+        counts: { ...zeroCounts(), ...snap.counts.get(name) },
+        countsAt: snap.at.toISOString(),
+        completedPerMinute: t.completed / THROUGHPUT_WINDOW_MINUTES,
+        failedPerMinute: t.failed / THROUGHPUT_WINDOW_MINUTES,
+        failureRate: t.completed + t.failed === 0 ? 0 : t.failed / (t.completed + t.failed),
+        oldestPendingAgeMs: oldest ? Math.max(0, now - oldest.getTime()) : null,
+      };
+    });
+  }
+
+  async queue(name: string): Promise<QueueSummary | undefined> {
+    return (await this.queues()).find((q) => q.name === name);
+  }
+
+  /** Per-minute outcomes of the last `minutes` minutes (the current one included), zero-filled,
+   * across every node (the roll-up plus this node's outcomes not written yet). */
+  async series(minutes: number, queue?: string): Promise<SeriesPoint[]> {
+    const now = Date.now();
+    const first = Math.floor(now / MINUTE) * MINUTE - (minutes - 1) * MINUTE;
+    const rows = await this.minutesSince(new Date(first));
+    const points = new Map<number, SeriesPoint>();
+    for (let at = first; at <= now; at += MINUTE) {
+      points.set(at, { at: new Date(at).toISOString(), completed: 0, failed: 0, retried: 0 });
+    }
+    for (const r of rows) {
+      if (queue !== undefined && r.queue !== queue) continue;
+      const p = points.get(r.minute.getTime());
+      if (!p) continue;
+      p.completed += r.completed;
+      p.failed += r.failed;
+      p.retried += r.retried;
+    }
+    return [...points.values()];
+  }
+
+  /** Completed and dead-lettered per queue over the throughput window. */
+  private async throughput(): Promise<Map<string, { completed: number; failed: number }>> {
+    const from = Math.floor(Date.now() / MINUTE) * MINUTE - (THROUGHPUT_WINDOW_MINUTES - 1) * MINUTE;
+    const totals = new Map<string, { completed: number; failed: number }>();
+    for (const r of await this.minutesSince(new Date(from))) {
+      const t = totals.get(r.queue) ?? { completed: 0, failed: 0 };
+      t.completed += r.completed;
+      t.failed += r.failed;
+      totals.set(r.queue, t);
+    }
+    return totals;
+  }
+
+  private async minutesSince(from: Date): Promise<MinuteRow[]> {
+    const rows = await this.storage.stats.minutesSince(from);
+    const local = this.metrics.unwrittenMinutes().filter((d) => d.minute >= from);
+    return [...rows, ...local];
+  }
+}

@@ -1,0 +1,134 @@
+import type { JobEventRecord, JobState, ParsedListFilter, ParsedListQuery } from '../interfaces';
+import type { Database } from './database';
+import type { AttemptRow, JobRow } from './job-row';
+import { adminStatements, type BulkTarget, type SqlQuery } from './statements/admin.sql';
+import { withValues } from './statements/statement';
+
+/** A row of the job list: the job without payload, lease end and replays, plus a payload preview. */
+export interface SummaryRow extends Omit<JobRow, 'payload' | 'locked_until' | 'replays'> {
+  payload_preview: string;
+}
+
+/** The job for the detail view: its payload, or its size and a preview when it is too large. */
+export interface DetailRow extends JobRow {
+  payload_size: number;
+  payload_preview: string | null;
+}
+
+/**
+ * The operators' reads and bulk writes: the job list on keyset pages, the detail reads, and bulk
+ * replay / cancel in bounded batches.
+ */
+export class AdminRepository {
+  private readonly sql;
+
+  constructor(private readonly db: Database) {
+    this.sql = adminStatements(db.names);
+  }
+
+  /**
+   * One page (up to `limit + 1` rows, newest first) and the statement that answered it. Picks how
+   * to find the page. The planner estimates rows well per index, but cannot see that the rows of a
+   * created_at range form a band of ids (ids grow with created_at), nor how selective a payload
+   * containment is; walking ids from the newest job can then pass hundreds of thousands of rows
+   * before the page fills. So:
+   * - a search by id or idempotency key: one index lookup (`id`);
+   * - a payload search: first the newest 5,000 jobs (`probe`, a few ms); if they do not fill the
+   *   page, the value is rare, and the GIN index collects its jobs (`range`);
+   * - a time range ending in the past: the planner's estimates (no rows read) of the jobs created
+   *   since `to` and of those in the range decide between passing the former (`id`) and sorting the
+   *   ids of the latter (`range`, through the BRIN index); with a cursor, the walk starts at the
+   *   cursor's job, so only the jobs created between `to` and it count as passed. The cost is the
+   *   smaller of the two, so the worst case is a wide range far in the past (half the table in it,
+   *   half newer than it).
+   */
+  async page(parsed: ParsedListQuery): Promise<{ rows: SummaryRow[]; statement: SqlQuery }> {
+    const { limit, before } = parsed;
+    const run = async (statement: SqlQuery) => ({
+      rows: (await this.db.query<SummaryRow>(statement)).rows,
+      statement,
+    });
+    const search = parsed.search?.kind;
+    if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'));
+    if (search === 'payload') {
+      const probe = await run(this.sql.list(parsed, limit, before, 'probe'));
+      if (probe.rows.length > limit) return probe;
+      return run(this.sql.list(parsed, limit, before, 'range'));
+    }
+    if (parsed.to === undefined) return run(this.sql.list(parsed, limit, before, 'id'));
+    const cursorRow =
+      before === undefined
+        ? undefined
+        : (await this.db.query<{ created_at: Date }>({ text: this.sql.createdAt, values: [before] })).rows[0];
+    const { within, newer } = this.sql.estimateRange(parsed.from, parsed.to, cursorRow?.created_at);
+    const [inRange, after] = await Promise.all([this.estimate(within), this.estimate(newer)]);
+    return run(this.sql.list(parsed, limit, before, after > inRange ? 'range' : 'id'));
+  }
+
+  /** How PostgreSQL runs the page's statement: `EXPLAIN (ANALYZE, BUFFERS)`, as text. */
+  async explain(parsed: ParsedListQuery): Promise<string> {
+    const { statement } = await this.page(parsed);
+    const res = await this.db.query<{ 'QUERY PLAN': string }>({
+      text: `EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`,
+      values: statement.values,
+    });
+    return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  private async estimate(query: SqlQuery): Promise<number> {
+    const res = await this.db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(query);
+    return res.rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
+  }
+
+  /** The job (payload whole when `full` or at most `limit` bytes, else a preview of `previewChars`),
+   * its attempts and its audit trail; null when it does not exist. */
+  async detail(
+    id: string,
+    options: { full: boolean; limit: number; previewChars: number },
+  ): Promise<{ row: DetailRow; attempts: AttemptRow[]; events: JobEventRecord[] } | null> {
+    const res = await this.db.query<DetailRow>(
+      withValues({ text: this.sql.detail }, [id, options.full, options.limit, options.previewChars]),
+    );
+    if (res.rows.length === 0) return null;
+    const [attempts, events] = await Promise.all([
+      this.db.query<AttemptRow>({ text: this.sql.attempts, values: [id] }),
+      this.db.query<JobEventRecord>({ text: this.sql.events, values: [id] }),
+    ]);
+    return { row: res.rows[0], attempts: attempts.rows, events: events.rows };
+  }
+
+  /**
+   * Runs one statement per batch until the selection is exhausted. With ids: chunks of 1,000. With a
+   * filter: keyset on id, oldest first, up to the newest id when the action started (so jobs that
+   * arrive meanwhile, or that a replay sends back to `failed`, are not taken again).
+   */
+  async bulk(
+    action: 'replay' | 'cancel',
+    selection: { ids?: string[]; filter?: ParsedListFilter },
+    states: readonly JobState[],
+    actor: string | null,
+  ): Promise<number> {
+    const statement = (target: BulkTarget) =>
+      action === 'replay' ? this.sql.bulkReplay(target, actor) : this.sql.bulkCancel(target, actor);
+    const run = async (target: BulkTarget) => {
+      const res = await this.db.query<{ n: number; last: string | null }>(statement(target));
+      return res.rows[0] ?? { n: 0, last: null };
+    };
+    let affected = 0;
+    const { ids, filter } = selection;
+    if (ids) {
+      for (let i = 0; i < ids.length; i += 1_000) affected += (await run({ ids: ids.slice(i, i + 1_000), states })).n;
+      return affected;
+    }
+    const newest = await this.db.query<{ id: string | null }>({ text: this.sql.newestId });
+    const upTo = newest.rows[0]?.id;
+    if (!upTo) return 0;
+    let after: string | undefined;
+    for (;;) {
+      const batch = await run({ filter, states, after, upTo });
+      affected += batch.n;
+      if (batch.last === null) return affected;
+      after = batch.last;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { Client, type ClientConfig, type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { InvalidJobOptionsError } from '../errors';
+import type { JobsConnectionOptions } from '../interfaces';
+import { schemaNames, type SchemaNames } from './schema-name';
+import type { Statement } from './statements/statement';
+
+/** A statement with its parameters. */
+export type Query = Statement & { values?: unknown[] };
+
+/** Something a statement runs on: the pool, a client in a transaction, or a caller's TypeORM
+ * EntityManager (`managerQueryable`, which runs it unnamed). */
+export interface Queryable {
+  query<R extends QueryResultRow>(query: Query): Promise<{ rows: R[]; rowCount?: number | null }>;
+}
+
+/**
+ * The module's database: the pool of the DataSource it works through, and the names of its schema.
+ * Every repository runs its statements here.
+ */
+export class Database implements Queryable {
+  readonly names: SchemaNames;
+
+  constructor(
+    readonly pool: Pool,
+    schema: string,
+  ) {
+    this.names = schemaNames(schema);
+  }
+
+  async query<R extends QueryResultRow>(query: Query): Promise<{ rows: R[]; rowCount: number | null }> {
+    return this.pool.query<R>(query);
+  }
+
+  /** Runs `work` in a transaction on one pooled client: committed if it resolves, else rolled back. */
+  async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A connection of its own, outside the pool, with the pool's settings (LISTEN, node session). */
+  dedicatedClient(): Client {
+    const config = (this.pool as unknown as { options: ClientConfig }).options;
+    return new Client({ ...config, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+  }
+
+  /** Whether the database answers `SELECT 1` within `timeoutMs`; the round trip in ms, or the error. */
+  async ping(timeoutMs: number): Promise<{ ok: true; ms: number } | { ok: false; message: string }> {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.pool.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return { ok: true, ms: Date.now() - started };
+    } catch (err) {
+      return { ok: false, message: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Opens a DataSource of the module's own (`connection` option); the module destroys it at shutdown.
+ * A connection attempt to an unreachable host fails after 5 s instead of hanging (pg's default). */
+export async function openDataSource(connection: JobsConnectionOptions): Promise<DataSource> {
+  const dataSource = new DataSource({
+    connectTimeoutMS: 5_000,
+    ...connection,
+    type: 'postgres',
+    entities: [],
+    migrations: [],
+  });
+  await dataSource.initialize();
+  return dataSource;
+}
+
+/** The pool behind a PostgreSQL DataSource (the host's or the module's own). */
+export function poolOf(dataSource: DataSource): Pool {
+  if (dataSource.options.type !== 'postgres') {
+    throw new InvalidJobOptionsError('dataSource', `must be a PostgreSQL DataSource, got "${dataSource.options.type}"`);
+  }
+  return (dataSource.driver as PostgresDriver).master as Pool;
+}

@@ -1,0 +1,45 @@
+import { JOB_COLUMNS } from '../job-row';
+import type { SchemaNames } from '../schema-name';
+import type { Statement } from './statement';
+
+/** `now() + delay`, or the given run time: $6 run at, $7 delay ms. */
+const RUN_AT = `COALESCE($6::timestamptz, now() + COALESCE($7::bigint, 0) * interval '1 millisecond')`;
+
+/** One job; announces its queue when it is ready now. $1 queue … $7 delay ms, $8 idempotency key.
+ * Returns no row when a job of the type already holds the key (see `findIdempotent`). */
+export function insertOneStatement({ schema, jobs, wakeChannel }: SchemaNames): Statement {
+  return {
+    name: `${schema}.insert_one`,
+    text: `WITH ins AS (
+        INSERT INTO ${jobs} (queue, type, payload, priority, max_attempts, run_at, state, idempotency_key, idempotency_active)
+        SELECT $1, $2, $3::jsonb, $4, $5, r.at, CASE WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
+               $8::text, $8::text IS NOT NULL
+        FROM (SELECT ${RUN_AT} AS at) r
+        ON CONFLICT (type, idempotency_key) WHERE idempotency_active DO NOTHING
+        RETURNING ${JOB_COLUMNS}
+      ), woke AS (SELECT pg_notify('${wakeChannel}', queue) FROM ins WHERE state = 'pending')
+      SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0`,
+  };
+}
+
+/** Many jobs in one statement, from arrays $1-$8 (as `insertOne`); one notification per distinct
+ * ready queue. Rows whose idempotency key is already held by a job of their type are skipped. */
+export function insertManyStatement({ schema, jobs, wakeChannel }: SchemaNames): Statement {
+  return {
+    name: `${schema}.insert_many`,
+    text: `WITH d AS (
+        SELECT q, ty, p, pr, ma, COALESCE(at, now() + COALESCE(dl, 0) * interval '1 millisecond') AS at, k, ord
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::bigint[], $8::text[])
+          WITH ORDINALITY AS u(q, ty, p, pr, ma, at, dl, k, ord)
+      ), ins AS (
+        INSERT INTO ${jobs} (queue, type, payload, priority, max_attempts, run_at, state, idempotency_key, idempotency_active)
+        SELECT q, ty, p::jsonb, pr, ma, at, CASE WHEN at > now() THEN 'scheduled' ELSE 'pending' END, k, k IS NOT NULL
+        FROM d ORDER BY ord
+        ON CONFLICT (type, idempotency_key) WHERE idempotency_active DO NOTHING
+        RETURNING ${JOB_COLUMNS}
+      ), woke AS (
+        SELECT pg_notify('${wakeChannel}', queue) FROM (SELECT DISTINCT queue FROM ins WHERE state = 'pending') q
+      )
+      SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0 ORDER BY id`,
+  };
+}

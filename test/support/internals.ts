@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type * as ChangeFeedHubSource from '../../libs/jobs/src/api/change-feed.hub';
+import type * as QueueCapacitySource from '../../libs/jobs/src/core/queue-capacity';
+import type * as ConstantsSource from '../../libs/jobs/src/jobs.constants';
+import type * as BackoffSource from '../../libs/jobs/src/runtime/backoff';
+import type * as MigratorSource from '../../libs/jobs/src/storage/migrator';
+import type * as SchemaNameSource from '../../libs/jobs/src/storage/schema-name';
+import type * as ClaimSource from '../../libs/jobs/src/storage/statements/claim.sql';
+
+/*
+ * The library's internals that unit tests reach: not part of its public entry, so they are loaded
+ * from its build output by path (types from the sources, through the project reference), the way the
+ * tests load the server's code. The package resolves to the same files, so classes are the same
+ * objects the application uses (`app.get(ChangeFeedHub)` works).
+ */
+const load = createRequire(__filename);
+const dist = join(__dirname, '../../../libs/jobs/dist');
+
+export type { JobsStorage } from '../../libs/jobs/src/storage/jobs-storage';
+export type ChangeFeedHub = ChangeFeedHubSource.ChangeFeedHub;
+export const { ChangeFeedHub } = load(join(dist, 'api/change-feed.hub')) as typeof ChangeFeedHubSource;
+export const { QueueCapacity } = load(join(dist, 'core/queue-capacity')) as typeof QueueCapacitySource;
+export const { JOBS_STORAGE } = load(join(dist, 'jobs.constants')) as typeof ConstantsSource;
+export const { backoffDelay } = load(join(dist, 'runtime/backoff')) as typeof BackoffSource;
+export const { runMigrations, schemaVersion } = load(join(dist, 'storage/migrator')) as typeof MigratorSource;
+export const { schemaNames } = load(join(dist, 'storage/schema-name')) as typeof SchemaNameSource;
+export const { claimStatement } = load(join(dist, 'storage/statements/claim.sql')) as typeof ClaimSource;
