@@ -81,6 +81,16 @@ class NoHandleMethodHandler {
 }
 
 @Injectable()
+@JobHandler('disc bad type!')
+class BadTypeHandler {
+  async handle(): Promise<void> {}
+}
+
+@JobHandler('disc.bad-options', { maxAttempts: 0, timeoutMs: 1.5 })
+class BadOptionsHandler {
+  async handle(): Promise<void> {}
+}
+
 @JobHandler('disc.a')
 class AHandler {
   async handle(job: Job, ctx: JobContext): Promise<void> {
@@ -207,6 +217,15 @@ describe('job handler discovery', () => {
     assert.ok(err instanceof InvalidJobHandlerError, String(err));
     assert.match(err.message, /NoHandleMethodHandler/);
     assert.match(err.message, /handle\(/);
+  });
+
+  it('bad @JobHandler options fail at start-up, naming the class and the option', async () => {
+    const badType = await initFails([BadTypeHandler]);
+    assert.ok(badType instanceof InvalidJobHandlerError, String(badType));
+    assert.match(badType.message, /BadTypeHandler: Invalid type/);
+    const badOptions = await initFails([BadOptionsHandler]);
+    assert.ok(badOptions instanceof InvalidJobHandlerError, String(badOptions));
+    assert.match(badOptions.message, /BadOptionsHandler: Invalid maxAttempts/);
   });
 
   it('a node does not take jobs of a type it has no handler for; a node that has one runs them', async () => {

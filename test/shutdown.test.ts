@@ -20,16 +20,23 @@ interface Task {
   ms?: number;
 }
 
-/** Nodes on which `hold` and `stubborn` jobs keep running. */
-const holders = new Set<string>();
-/** Per job key: the nodes that started it, with the attempt number they saw. */
-const starts = new Map<string, Array<{ nodeId: string; attempt: number }>>();
-/** Per job key: the nodes whose handler returned. */
-const finished = new Map<string, string[]>();
-/** Per job key: why its signal was aborted. */
-const abortReasons = new Map<string, string>();
-let closing = deferred();
-let release = deferred();
+/** What the handler saw during one test. Each test starts with a fresh one (`beforeEach`), so no
+ * test depends on what an earlier one left behind. */
+function newRun() {
+  return {
+    /** Nodes on which `hold` and `stubborn` jobs keep running. */
+    holders: new Set<string>(),
+    /** Per job key: the nodes that started it, with the attempt number they saw. */
+    starts: new Map<string, Array<{ nodeId: string; attempt: number }>>(),
+    /** Per job key: the nodes whose handler returned. */
+    finished: new Map<string, string[]>(),
+    /** Per job key: why its signal was aborted. */
+    abortReasons: new Map<string, string>(),
+    closing: deferred(),
+    release: deferred(),
+  };
+}
+let run = newRun();
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   map.set(key, [...(map.get(key) ?? []), value]);
@@ -40,6 +47,7 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
 class TaskHandler {
   async handle(job: Job<Task>, ctx: JobContext): Promise<void> {
     const { key, mode, ms = 100 } = job.payload;
+    const { starts, abortReasons, closing, holders, release, finished } = run;
     push(starts, key, { nodeId: ctx.nodeId, attempt: ctx.attempt });
     ctx.signal.addEventListener('abort', () => abortReasons.set(key, (ctx.signal.reason as Error).message));
     if (mode === 'quick') {
@@ -68,7 +76,7 @@ describe('graceful shutdown', () => {
     const app = await createTestApp([TaskHandler], { ...options, schema });
     apps.push(app);
     schemas.add(schema);
-    if (hold) holders.add(app.runner.nodeId);
+    if (hold) run.holders.add(app.runner.nodeId);
     return app;
   };
   const enqueue = (t: TestApp, tasks: Task[]) =>
@@ -89,13 +97,14 @@ describe('graceful shutdown', () => {
   };
 
   beforeEach(() => {
-    closing = deferred();
-    release = deferred();
+    run.closing.resolve();
+    run.release.resolve();
+    run = newRun();
   });
 
   after(async () => {
-    closing.resolve();
-    release.resolve();
+    run.closing.resolve();
+    run.release.resolve();
     for (const app of apps) await app.close().catch(() => undefined);
     for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
@@ -110,21 +119,21 @@ describe('graceful shutdown', () => {
       ...quick.map((key): Task => ({ key, mode: 'quick' })),
       ...long.map((key): Task => ({ key, mode: 'hold' })),
     ]);
-    await waitFor(() => starts.size === 6 && a.runner.runningCount() === 6, { message: 'all 6 handlers running' });
+    await waitFor(() => run.starts.size === 6 && a.runner.runningCount() === 6, { message: 'all 6 handlers running' });
     assert.deepEqual(await countByState(pool, schema), { running: 6 });
 
-    closing.resolve();
+    run.closing.resolve();
     const closeMs = await timed(() => a.close());
     assert.ok(closeMs >= 450, `close() waited for the grace period (${closeMs} ms)`);
 
     const read = await byKey(schema);
     for (const key of quick) {
       assert.deepEqual(read.get(key), { key, state: 'completed', attempts: 1, locked_by: null });
-      assert.equal(abortReasons.has(key), false, `${key} was not aborted`);
+      assert.equal(run.abortReasons.has(key), false, `${key} was not aborted`);
     }
     for (const key of long) {
       assert.deepEqual(read.get(key), { key, state: 'pending', attempts: 0, locked_by: null });
-      assert.match(abortReasons.get(key) ?? '', /handed back/);
+      assert.match(run.abortReasons.get(key) ?? '', /handed back/);
     }
     assert.equal((await rows(schema)).filter((r) => r.state === 'running').length, 0);
     assert.equal(await historyCount(schema), 0, 'a hand-back is not a failed attempt');
@@ -137,11 +146,11 @@ describe('graceful shutdown', () => {
     for (const key of long) {
       assert.equal(final.get(key)?.attempts, 1);
       assert.deepEqual(
-        starts.get(key)?.map((s) => s.nodeId),
+        run.starts.get(key)?.map((s) => s.nodeId),
         [a.runner.nodeId, b.runner.nodeId],
       );
       assert.deepEqual(
-        starts.get(key)?.map((s) => s.attempt),
+        run.starts.get(key)?.map((s) => s.attempt),
         [1, 1],
       );
     }
@@ -170,7 +179,7 @@ describe('graceful shutdown', () => {
     const pickUpMs = Date.now() - started;
     ctx.diagnostic(`handed back and completed by the other node ${pickUpMs} ms after close() began`);
     for (const key of keys) {
-      assert.deepEqual(finished.get(key), [a.runner.nodeId, b.runner.nodeId]);
+      assert.deepEqual(run.finished.get(key), [a.runner.nodeId, b.runner.nodeId]);
       assert.equal((await byKey(schema)).get(key)?.attempts, 1);
     }
     assert.ok(pickUpMs < 5_000, `picked up in ${pickUpMs} ms`);
@@ -181,17 +190,19 @@ describe('graceful shutdown', () => {
     const grace = 300;
     const a = await startNode(schema, { concurrency: 2, shutdownGracePeriodMs: grace }, true);
     await enqueue(a, [{ key: 's1', mode: 'stubborn' }]);
-    await waitFor(() => starts.has('s1'), { message: 'stubborn handler start' });
+    await waitFor(() => run.starts.has('s1'), { message: 'stubborn handler start' });
 
     const closeMs = await timed(() => a.close());
     ctx.diagnostic(`close() took ${closeMs} ms with a grace period of ${grace} ms`);
     assert.ok(closeMs >= grace - 50 && closeMs < grace + 3_000, `close() took ${closeMs} ms`);
-    assert.match(abortReasons.get('s1') ?? '', /handed back/);
+    assert.match(run.abortReasons.get('s1') ?? '', /handed back/);
     assert.deepEqual((await byKey(schema)).get('s1'), { key: 's1', state: 'pending', attempts: 0, locked_by: null });
 
     // The handler returns after the hand-back: nothing may be recorded for it.
-    release.resolve();
-    await waitFor(() => finished.has('s1') && a.runner.runningCount() === 0, { message: 'the late handler to end' });
+    run.release.resolve();
+    await waitFor(() => run.finished.has('s1') && a.runner.runningCount() === 0, {
+      message: 'the late handler to end',
+    });
     assert.deepEqual((await byKey(schema)).get('s1'), { key: 's1', state: 'pending', attempts: 0, locked_by: null });
 
     const b = await startNode(schema);
@@ -204,9 +215,9 @@ describe('graceful shutdown', () => {
       attempts: 1,
       locked_by: null,
     });
-    assert.deepEqual(finished.get('s1'), [a.runner.nodeId, b.runner.nodeId]);
+    assert.deepEqual(run.finished.get('s1'), [a.runner.nodeId, b.runner.nodeId]);
     assert.deepEqual(
-      starts.get('s1')?.map((s) => s.attempt),
+      run.starts.get('s1')?.map((s) => s.attempt),
       [1, 1],
     );
     assert.equal(await historyCount(schema), 0);
@@ -222,7 +233,7 @@ describe('graceful shutdown', () => {
     );
     await waitFor(() => a.runner.runningCount() === 12, { message: '12 handlers running' });
 
-    closing.resolve();
+    run.closing.resolve();
     const closeMs = await timed(() => a.close());
     // Read at once: the completions were written before close() returned, none handed back.
     assert.deepEqual(await countByState(pool, schema), { completed: 12 });
@@ -231,7 +242,7 @@ describe('graceful shutdown', () => {
       [],
     );
     assert.equal(await historyCount(schema), 0);
-    for (const key of keys) assert.equal(abortReasons.has(key), false, `${key} was not aborted`);
+    for (const key of keys) assert.equal(run.abortReasons.has(key), false, `${key} was not aborted`);
     assert.ok(closeMs < 3_000, `close() returned once the jobs were done (${closeMs} ms), not at the grace deadline`);
   });
 });

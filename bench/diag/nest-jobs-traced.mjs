@@ -12,13 +12,16 @@ import * as base from '../adapters/nest-jobs.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.NESTJOBS_ROOT || path.resolve(HERE, '..', '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
-const { JobsStore } = require('@app/jobs/dist/storage/jobs.store');
+// Internals, by path (not the package's public entry): the repositories behind the hot path.
+const { AttemptsRepository } = require(path.join(ROOT, 'libs/jobs/dist/storage/attempts.repository'));
+const { JobsRepository } = require(path.join(ROOT, 'libs/jobs/dist/storage/jobs.repository'));
 
 const stats = {};
 const hist = {};
 function track(name, sizeOf) {
-  const orig = JobsStore.prototype[name];
-  JobsStore.prototype[name] = async function (...args) {
+  const owner = name in AttemptsRepository.prototype ? AttemptsRepository : JobsRepository;
+  const orig = owner.prototype[name];
+  owner.prototype[name] = async function (...args) {
     const t = performance.now();
     const res = await orig.apply(this, args);
     const ms = performance.now() - t;

@@ -4,7 +4,7 @@ import { InvalidJobOptionsError, QueueFullError } from '../errors';
 export type PendingCounter = (queue: string, atMost: number) => Promise<number>;
 
 /** A count older than this is refreshed: in the background while it shows room, at once when full. */
-const REFRESH_MS = 500;
+const DEFAULT_REFRESH_MS = 500;
 /** Callers waiting for room re-check after a random pause in this range, sharing fresh counts. */
 const WAIT_MIN_MS = 100;
 const WAIT_MAX_MS = 250;
@@ -45,6 +45,7 @@ export class QueueCapacity {
   constructor(
     private readonly limitOf: (queue: string) => number | null,
     private readonly count: PendingCounter,
+    private readonly refreshMs = DEFAULT_REFRESH_MS,
   ) {}
 
   /**
@@ -103,8 +104,8 @@ export class QueueCapacity {
       const e = this.entry(queue);
       const checkedAt = performance.now();
       if (!first || e.countedAt === -Infinity) await this.refreshed(e, queue, limit, checkedAt - WAIT_MIN_MS);
-      else if (checkedAt - e.countedAt > REFRESH_MS) {
-        this.refreshed(e, queue, limit, checkedAt - REFRESH_MS).catch(() => undefined);
+      else if (checkedAt - e.countedAt > this.refreshMs) {
+        this.refreshed(e, queue, limit, checkedAt - this.refreshMs).catch(() => undefined);
       }
       if (first && pendingOf(e) + n > limit && e.countedAt < checkedAt) {
         await this.refreshed(e, queue, limit, checkedAt);
