@@ -22,7 +22,7 @@
 //       NESTJOBS_ENQUEUE_VIA=producer keeps the producer context instead (a separate
 //       producer node; the worker is woken by NOTIFY only).
 // - reset() drops schema bench_nestjobs and re-creates it with the library's own
-//   runMigrations() on a plain pg Pool (the contexts then use migrationsRun: true, a no-op).
+//   the producer context's migrationsRun: true (the worker context's is then a no-op).
 // - dbStats() counts rows of bench_nestjobs.jobs (finished rows are kept as 'completed').
 // - Nest's logger is replaced by one that drops log/debug/verbose and sends warn/error to
 //   stderr (the harness keeps stdout for its single JSON line).
@@ -39,7 +39,7 @@ require('reflect-metadata');
 const { NestFactory } = require('@nestjs/core');
 const { Injectable, Module } = require('@nestjs/common');
 const jobs = require('@app/jobs');
-const { JobsModule, JobsService, JobHandler, runMigrations, DEFAULTS } = jobs;
+const { JobsModule, JobsService, JobHandler, DEFAULTS } = jobs;
 const pg = require('pg');
 
 const SCHEMA = process.env.NESTJOBS_SCHEMA || 'bench_nestjobs';
@@ -120,7 +120,7 @@ export async function setup(url, { concurrency = 16 } = {}) {
       ENQUEUE_VIA === 'worker'
         ? "producer context (workers:false) until startWorker, then the worker context's JobsService (same app; in-process wake + NOTIFY)"
         : 'separate producer context (workers:false) throughout; worker woken by NOTIFY only',
-    migrations: 'runMigrations() on a pg Pool in reset(); contexts use migrationsRun:true (no-op)',
+    migrations: 'reset() drops the schema; the producer context recreates it (migrationsRun: true)',
     nest: 'NestFactory.createApplicationContext, logger: warn/error to stderr only',
   };
   admin = new pg.Pool({ connectionString: dbUrl, max: 2 });
@@ -185,8 +185,7 @@ async function closeApps() {
 export async function reset() {
   await closeApps();
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  await runMigrations(admin, SCHEMA);
-  await createProducerApp();
+  await createProducerApp(); // migrationsRun: true creates the schema again
 }
 
 // connect to a schema another process already reset(), without dropping it
