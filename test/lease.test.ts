@@ -67,7 +67,7 @@ class WatchHandler {
 const handlers = [SimpleHandler, LongHandler, GatedHandler, WatchHandler];
 
 interface CompleteCall {
-  items: Array<{ id: string; attempt: number }>;
+  items: Array<{ id: string; attempt: number; startedAt: Date }>;
   accepted: Set<string>;
 }
 
@@ -249,10 +249,8 @@ describe('leases', () => {
         message: 'the completion to be written',
       });
       const write = writes.find((w) => w.items.some((i) => i.id === job.id))!;
-      assert.deepEqual(
-        write.items.find((i) => i.id === job.id),
-        { id: job.id, attempt: 1 },
-      );
+      const item = write.items.find((i) => i.id === job.id)!;
+      assert.deepEqual([item.id, item.attempt], [job.id, 1]);
       assert.equal(write.accepted.has(job.id), false, 'the fence refused the completion');
       const r = await row(t.schema, job.id);
       assert.deepEqual([r.state, r.locked_by, r.attempts], ['running', 'other', 2]);

@@ -7,6 +7,7 @@ import { JobHandler, type JobsAccess, type QueueSummary, type NodeSummary } from
 import { claimStatement, schemaNames } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, uniqueSchema } from './support/database';
+import { nestedPlans } from './support/plans';
 import { listenLocally, restApiImports } from './support/rest';
 import { deferred, waitFor } from './support/wait';
 
@@ -177,25 +178,19 @@ describe('queues API: pause, resume, overview, workers', () => {
     assert.equal((await call('GET', '/api/stats/series?minutes=0')).status, 400);
   });
 
-  it('the claim checks the pause once per statement (an InitPlan), not once per row', async () => {
-    const claim = claimStatement(schemaNames(schema)).text;
-    const client = await pool.connect();
-    try {
+  it('the claim checks the pause once per statement (an InitPlan), not once per row', async (t) => {
+    const claim = claimStatement(schemaNames(schema));
+    const plans = await nestedPlans(pool, async (client) => {
       await client.query('BEGIN');
-      await client.query(`SET LOCAL search_path = "${schema}"`);
-      const res = await client.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${claim}`,
-        ['qc', ['qc.x'], 10, 'explain', 30_000],
-      );
-      const plan = res.rows.map((r) => r['QUERY PLAN']).join('\n');
-      if (process.env.JOBS_TEST_PRINT_PLANS) console.warn(plan);
-      assert.match(plan, /InitPlan/, plan);
-      assert.match(plan, /One-Time Filter: \(NOT \(InitPlan|One-Time Filter: \(NOT/, plan);
-      // The paused queue: the jobs index is not even read.
-      assert.match(plan, /Index Scan using jobs_ready_idx[^\n]*\n[^\n]*never executed|never executed/, plan);
-    } finally {
+      await client.query({ text: claim.text, values: ['qc', ['qc.x'], 10, 'explain', 30_000, 10] });
       await client.query('ROLLBACK');
-      client.release();
-    }
+    });
+    if (!plans) return t.skip('auto_explain needs a superuser');
+    const plan = plans.find((p) => p.includes('jobs_ready_idx')) ?? plans.join('\n---\n');
+    if (process.env.JOBS_TEST_PRINT_PLANS) console.warn(plan);
+    assert.match(plan, /InitPlan/, plan);
+    assert.match(plan, /One-Time Filter: \(NOT/, plan);
+    // The paused queue: the jobs index is not even read.
+    assert.match(plan, /Index Scan using jobs_ready_idx[^\n]*\(never executed\)/, plan);
   });
 });

@@ -70,6 +70,7 @@ export function toNewJobRow(item: EnqueueItem, registry: JobsRegistry, options: 
   return {
     queue,
     type,
+    payload: item.payload === undefined ? {} : item.payload,
     payloadJson: serializePayload(item.payload, options.maxPayloadBytes),
     priority: item.priority ?? DEFAULTS.priority,
     maxAttempts: item.maxAttempts ?? handler?.metadata.maxAttempts ?? options.defaultMaxAttempts,

@@ -9,6 +9,8 @@ import type { AttemptOutcome, JobState } from './job.interface';
 export interface NewJobRow {
   queue: string;
   type: string;
+  /** The payload as given (returned with the job), and its JSON text (stored). */
+  payload: unknown;
   payloadJson: string;
   priority: number;
   maxAttempts: number;

@@ -47,7 +47,9 @@ export class AttemptRunner {
     attempt.timer = setTimeout(() => this.timeOut(attempt, timeoutMs), timeoutMs);
     const reporter = new JobReporter(job, this.deps.jobs, this.deps.nodeId, this.deps.logger);
     const ctx: JobContext = {
-      signal: attempt.controller.signal,
+      get signal() {
+        return signalOf(attempt);
+      },
       attempt: job.attempts,
       nodeId: this.deps.nodeId,
       log: (message) => reporter.log(message),
@@ -71,7 +73,8 @@ export class AttemptRunner {
     if (attempt.settled) return false;
     attempt.settled = reason;
     clearTimeout(attempt.timer);
-    attempt.controller.abort(cause);
+    attempt.abortReason = cause;
+    attempt.controller?.abort(cause);
     return true;
   }
 
@@ -131,4 +134,13 @@ export class AttemptRunner {
     );
     this.deps.detached(attempt);
   }
+}
+
+/** The attempt's abort signal, made on first use: aborted at once if the attempt already was. */
+function signalOf(attempt: RunningAttempt): AbortSignal {
+  if (!attempt.controller) {
+    attempt.controller = new AbortController();
+    if (attempt.abortReason) attempt.controller.abort(attempt.abortReason);
+  }
+  return attempt.controller.signal;
 }

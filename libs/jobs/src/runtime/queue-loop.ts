@@ -6,6 +6,7 @@ import type { AttemptsRepository } from '../storage/attempts.repository';
 import type { JobsRepository } from '../storage/jobs.repository';
 import { AttemptRunner } from './attempt-runner';
 import type { DetachBudget } from './detach-budget';
+import { Prefetch } from './prefetch';
 import type { RuntimeObserver } from './runtime-observer';
 import { attemptKey, type OutcomeSink, type RunningAttempt, type SettledReason } from './running-attempt';
 
@@ -27,15 +28,22 @@ export interface QueueLoopDeps {
 }
 
 /**
- * Runs one queue's jobs on this node: claims at most as many jobs as it has free slots, in one
- * statement, and never has more than `concurrency` handlers in flight. One claim is in flight at a
- * time; wake-ups that arrive meanwhile are folded into the next claim.
+ * Runs one queue's jobs on this node, never more than `concurrency` handlers at once. A claim takes
+ * the free slots' jobs and a prefetch beyond them (about 50 ms of work at the loop's pace, see
+ * `Prefetch`), so a slot that frees up starts the next job without waiting for a claim; prefetched
+ * jobs are armed (recorded started) a few at a time just ahead of need. One claim and one arming
+ * write are in flight at a time; wake-ups that arrive meanwhile are folded into the next claim.
  */
 export class QueueLoop {
   /** Every handler in flight, settled or not, except detached ones: what occupies the slots. */
   readonly running = new Map<string, RunningAttempt>();
-  /** The attempts this node still owns, by job id (a job has at most one owned attempt). */
+  /** The attempts this node still owns, by job id (a job has at most one owned attempt), started
+   * or prefetched. */
   private readonly owned = new Map<string, RunningAttempt>();
+  private readonly prefetch = new Prefetch();
+  private arming = false;
+  private armRetryTimer?: NodeJS.Timeout;
+  private armFailures = 0;
   private readonly runner: AttemptRunner;
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
@@ -77,13 +85,22 @@ export class QueueLoop {
     this.wake();
   }
 
-  /** Stops claiming; running handlers go on. Resolves once a claim in flight has returned (its
-   * jobs are then in `running`, so the shutdown sees them). */
+  /** Stops claiming and starting; running handlers go on. Resolves once a claim in flight has
+   * returned (its jobs are then owned, so the shutdown sees them). */
   async stopFetching(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.armRetryTimer);
     await this.fetching;
+  }
+
+  /** Lets go of the prefetched attempts (shutdown): none of them started. Returns them, to be
+   * handed back. */
+  dropPrefetched(): OwnedAttempt[] {
+    const dropped = this.prefetch.drain();
+    for (const { id } of dropped) this.settle(id, 'released', new Error('Worker shutting down: job handed back'));
+    return dropped;
   }
 
   wake(): void {
@@ -118,11 +135,13 @@ export class QueueLoop {
     return [...this.owned.values()].map((r) => ({ id: r.job.id, attempt: r.job.attempts }));
   }
 
-  /** The node no longer owns this job (canceled, lease lost, handed back): abort its handler. */
+  /** The node no longer owns this job (canceled, lease lost, handed back): abort its handler, or
+   * forget it if it was only prefetched. */
   settle(id: string, reason: SettledReason, cause: Error): RunningAttempt | undefined {
     const attempt = this.owned.get(id);
     if (!attempt || !this.runner.settle(attempt, reason, cause)) return undefined;
     this.disown(attempt);
+    this.prefetch.remove(attempt);
     return attempt;
   }
 
@@ -131,18 +150,34 @@ export class QueueLoop {
     try {
       do {
         this.fetchAgain = false;
+        this.startPrefetched();
         const free = concurrency - this.running.size;
-        if (free <= 0) break;
+        const target = this.prefetch.target();
+        // Claim when the prefetch is empty and slots are idle, or to refill it before it runs dry:
+        // at half its target. (Idle slots with prefetched jobs wait for those to be armed.)
+        if (this.prefetch.size > 0 && this.prefetch.size > target / 2) break;
+        // One job beyond the free slots at least: if it comes back, the queue has a backlog.
+        const want = free + Math.max(target, free > 0 ? 1 : 0) - this.prefetch.size;
+        if (want <= 0) break;
         if (this.deps.mayClaim && !this.deps.mayClaim()) {
           this.retryLater(20);
           break;
         }
         const types = registry.all().map((h) => h.metadata.type);
-        const jobs = await attempts.claim(queue, types, free, nodeId, options.leaseMs);
+        const jobs = await attempts.claim(queue, types, want, nodeId, options.leaseMs, Math.max(0, free));
         this.fetchFailures = 0;
-        for (const job of jobs) this.run(job);
-        if (jobs.length === free) this.fetchAgain = true;
+        this.prefetch.claimed(free, jobs.length);
+        for (const job of jobs) {
+          const attempt = this.own(job);
+          // Started by the claim: run it now, or first thing if armed jobs took the slots meanwhile.
+          if (job.startedAt && this.running.size < concurrency) {
+            this.prefetch.countStart();
+            this.run(attempt);
+          } else this.prefetch.add(attempt, job.startedAt !== null);
+        }
+        if (jobs.length === want) this.fetchAgain = true;
       } while (this.fetchAgain && !this.stopped);
+      this.startPrefetched();
     } catch (err) {
       this.fetchFailures += 1;
       const delay = Math.min(2_000, 100 * 2 ** Math.min(this.fetchFailures, 5));
@@ -153,16 +188,65 @@ export class QueueLoop {
     }
   }
 
-  private run(job: Job): void {
+  private own(job: Job): RunningAttempt {
     const attempt: RunningAttempt = {
       job,
-      controller: new AbortController(),
       startedAt: job.startedAt ?? new Date(),
       settled: null,
     };
-    this.running.set(attemptKey(job), attempt);
     this.owned.set(job.id, attempt);
-    this.deps.observer?.attemptStarted(job, attempt.startedAt);
+    return attempt;
+  }
+
+  /** Starts armed prefetched attempts in the free slots, then arms the next ones. */
+  private startPrefetched(): void {
+    if (this.stopped) return;
+    while (this.running.size < this.deps.concurrency) {
+      const attempt = this.prefetch.takeArmed();
+      if (!attempt) break;
+      attempt.startedAt = new Date();
+      attempt.job = { ...attempt.job, startedAt: attempt.startedAt };
+      this.run(attempt);
+    }
+    this.armAhead();
+  }
+
+  /** Records the start of the next prefetched attempts (one write in flight), so that they can
+   * start as slots free up; an attempt the database no longer gives this node is let go. */
+  private armAhead(): void {
+    if (this.arming || this.stopped) return;
+    const batch = this.prefetch.toArm(this.deps.concurrency - this.running.size);
+    if (batch.length === 0) return;
+    this.arming = true;
+    const owned = batch.map((a) => ({ id: a.job.id, attempt: a.job.attempts }));
+    const sentAt = performance.now();
+    this.deps.attempts
+      .arm(owned, this.deps.nodeId)
+      .then(
+        (kept) => {
+          this.prefetch.armTook(performance.now() - sentAt);
+          this.armFailures = 0;
+          const lost = batch.filter((a) => !kept.has(a.job.id));
+          for (const a of lost) this.settle(a.job.id, 'lost', new Error('Job taken over before it started'));
+          this.prefetch.armed(batch.filter((a) => kept.has(a.job.id) && !a.settled));
+        },
+        (err: Error) => {
+          this.armFailures += 1;
+          const delay = Math.min(1_000, 50 * 2 ** Math.min(this.armFailures, 5));
+          this.deps.logger.warn(`Arming prefetched jobs of queue "${this.deps.queue}" failed (${err.message})`);
+          this.armRetryTimer = setTimeout(() => this.startPrefetched(), delay);
+          this.armRetryTimer.unref();
+        },
+      )
+      .finally(() => {
+        this.arming = false;
+        if (this.armFailures === 0) this.startPrefetched();
+      });
+  }
+
+  private run(attempt: RunningAttempt): void {
+    this.running.set(attemptKey(attempt.job), attempt);
+    this.deps.observer?.attemptStarted(attempt.job, attempt.startedAt);
     this.runner.start(attempt);
   }
 
@@ -184,6 +268,8 @@ export class QueueLoop {
   private freeSlot(attempt: RunningAttempt): void {
     this.running.delete(attemptKey(attempt.job));
     if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+    // A prefetched job takes the slot at once; the claim loop refills the prefetch.
+    this.startPrefetched();
     this.wakeSoon();
   }
 

@@ -6,7 +6,10 @@ export type SettledReason = 'timeout' | 'released' | 'lost' | 'canceled';
 /** One attempt whose handler runs on this node. */
 export interface RunningAttempt {
   job: Job;
-  controller: AbortController;
+  /** Made when the handler first reads `ctx.signal` (most fast handlers never do). */
+  controller?: AbortController;
+  /** Why the attempt was aborted, once it was. */
+  abortReason?: Error;
   startedAt: Date;
   /** Set once the node no longer owns the attempt; what its handler returns afterwards is ignored. */
   settled: SettledReason | null;

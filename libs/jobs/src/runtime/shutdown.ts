@@ -21,6 +21,14 @@ export async function drainAndHandBack(
   logger: Logger,
 ): Promise<void> {
   await Promise.all(loops.map((loop) => loop.stopFetching()));
+  // Prefetched jobs never started: back to the queue at once, for the other nodes.
+  await handBack(
+    loops.flatMap((loop) => loop.dropPrefetched()),
+    attempts,
+    nodeId,
+    logger,
+    'prefetched',
+  );
   const deadline = Date.now() + gracePeriodMs;
   const running = loops.reduce((n, loop) => n + loop.running.size, 0);
   if (running > 0) logger.log(`Shutting down: waiting up to ${gracePeriodMs} ms for ${running} running jobs`);
@@ -28,21 +36,14 @@ export async function drainAndHandBack(
   // Outcomes first, so a job that finished is recorded as finished, not handed back.
   const flushDeadline = Date.now() + FLUSH_MS;
   await writer.flush(flushDeadline);
-  const handBack: OwnedAttempt[] = [];
+  const unfinished: OwnedAttempt[] = [];
   for (const loop of loops) {
     for (const { id, attempt } of loop.ownedAttempts()) {
       if (loop.settle(id, 'released', new Error('Worker shutting down: job handed back')))
-        handBack.push({ id, attempt });
+        unfinished.push({ id, attempt });
     }
   }
-  if (handBack.length > 0) {
-    try {
-      const released = await attempts.release(handBack, nodeId);
-      logger.log(`Handed back ${released.size} unfinished jobs`);
-    } catch (err) {
-      logger.error(`Handing back ${handBack.length} jobs failed (${(err as Error).message}); their leases will expire`);
-    }
-  }
+  await handBack(unfinished, attempts, nodeId, logger, 'unfinished');
   // A handler may have finished between the first flush and the hand-back: write it too.
   await writer.flush(flushDeadline + 1_000);
   const unwritten = writer.close();
@@ -50,6 +51,25 @@ export async function drainAndHandBack(
     logger.error(
       `Could not record ${unwritten} finished jobs before shutting down (database unreachable); ` +
         'they will run again once their node is seen dead or their lease expires',
+    );
+  }
+}
+
+/** Releases `owned` attempts (ready again at once, attempt not counted, the other nodes woken). */
+async function handBack(
+  owned: OwnedAttempt[],
+  attempts: AttemptsRepository,
+  nodeId: string,
+  logger: Logger,
+  what: string,
+): Promise<void> {
+  if (owned.length === 0) return;
+  try {
+    const released = await attempts.release(owned, nodeId);
+    logger.log(`Handed back ${released.size} ${what} jobs`);
+  } catch (err) {
+    logger.error(
+      `Handing back ${owned.length} ${what} jobs failed (${(err as Error).message}); their leases will expire`,
     );
   }
 }

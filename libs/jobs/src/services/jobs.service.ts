@@ -20,6 +20,7 @@ import { managerQueryable } from '../storage/caller-transaction';
 import type { Queryable } from '../storage/database';
 import { withDatabaseErrors } from '../storage/database-errors';
 import { insertJob, insertJobs } from '../storage/idempotent-insert';
+import { InsertCoalescer } from '../storage/insert-coalescer';
 import type { JobsStorage } from '../storage/jobs-storage';
 import type { QueueSettingsRow } from '../storage/queues.repository';
 import { JobsRunner } from './jobs-runner';
@@ -36,6 +37,7 @@ export interface QueueSettings {
 @Injectable()
 export class JobsService {
   private readonly capacity: QueueCapacity;
+  private readonly coalescer: InsertCoalescer;
 
   constructor(
     @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
@@ -48,6 +50,7 @@ export class JobsService {
       (queue) => options.queues[queue]?.maxPendingJobs ?? options.maxPendingJobs,
       (queue, atMost) => storage.jobs.countWaiting(queue, atMost),
     );
+    this.coalescer = new InsertCoalescer(storage.jobs);
   }
 
   /**
@@ -86,7 +89,11 @@ export class JobsService {
     }
     let job: EnqueuedJob;
     try {
-      job = await insertJob(this.storage.jobs, row, db, this.options.idempotencyWindowMs);
+      // Plain enqueues made at the same time share one statement and one commit.
+      job =
+        db === undefined && row.idempotencyKey === null
+          ? { ...(await this.coalescer.insert(row)), created: true }
+          : await insertJob(this.storage.jobs, row, db, this.options.idempotencyWindowMs);
     } catch (err) {
       this.capacity.settle(need, new Map());
       throw err;

@@ -1,8 +1,8 @@
 import type { FailedAttempt, Job, OwnedAttempt } from '../interfaces';
 import type { Database } from './database';
-import { toJob, type JobRow } from './job-row';
+import { toClaimedJob, type ClaimedRow } from './job-row';
 import { claimStatement } from './statements/claim.sql';
-import { completeStatement } from './statements/complete.sql';
+import { armStatement, completeStatement } from './statements/complete.sql';
 import { failStatement } from './statements/fail.sql';
 import { promoteDueStatement } from './statements/promote-due.sql';
 import { reclaimExpiredStatement } from './statements/reclaim-expired.sql';
@@ -18,6 +18,7 @@ import { withValues, type Statement } from './statements/statement';
 export class AttemptsRepository {
   private readonly claimSql: Statement;
   private readonly completeSql: Statement;
+  private readonly armSql: Statement;
   private readonly failSql: Statement;
   private readonly releaseSql: Statement;
   private readonly renewSql: Statement;
@@ -27,6 +28,7 @@ export class AttemptsRepository {
   constructor(private readonly db: Database) {
     this.claimSql = claimStatement(db.names);
     this.completeSql = completeStatement(db.names);
+    this.armSql = armStatement(db.names);
     this.failSql = failStatement(db.names);
     this.releaseSql = releaseStatement(db.names);
     this.renewSql = renewStatement(db.names);
@@ -34,17 +36,36 @@ export class AttemptsRepository {
     this.promoteSql = promoteDueStatement(db.names);
   }
 
-  /** Starts up to `limit` attempts of ready jobs of `queue` (of `types`), in claim order. */
-  async claim(queue: string, types: string[], limit: number, nodeId: string, leaseMs: number): Promise<Job[]> {
-    const res = await this.db.query<JobRow>(withValues(this.claimSql, [queue, types, limit, nodeId, leaseMs]));
-    return res.rows
-      .map((r) => toJob(r))
-      .sort((a, b) => b.priority - a.priority || +a.runAt - +b.runAt || Number(BigInt(a.id) - BigInt(b.id)));
+  /**
+   * Claims up to `limit` ready jobs of `queue` (of `types`), in claim order (priority, run time,
+   * id), counting their
+   * attempts; the first `startNow` are marked started, the rest are prefetched (`startedAt` null)
+   * and must be armed (`arm`) before they start.
+   */
+  async claim(
+    queue: string,
+    types: string[],
+    limit: number,
+    nodeId: string,
+    leaseMs: number,
+    startNow: number,
+  ): Promise<Job[]> {
+    const res = await this.db.query<ClaimedRow>(
+      withValues(this.claimSql, [queue, types, limit, nodeId, leaseMs, startNow]),
+    );
+    const lockedUntil = new Date(Date.now() + leaseMs);
+    return res.rows.map((r) => toClaimedJob(r, nodeId, lockedUntil));
   }
 
   /** Returns the ids whose completion was accepted (the fence held). */
   async complete(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
     return this.fenced(this.completeSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId]);
+  }
+
+  /** Arms prefetched attempts (records them started) just before they start; returns the ids
+   * still owned. */
+  async arm(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
+    return this.fenced(this.armSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId]);
   }
 
   async fail(items: FailedAttempt[], nodeId: string): Promise<Set<string>> {

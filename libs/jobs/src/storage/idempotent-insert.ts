@@ -1,4 +1,4 @@
-import type { EnqueuedJob, Job, NewJobRow } from '../interfaces';
+import type { EnqueuedJob, NewJobRow } from '../interfaces';
 import type { Queryable } from './database';
 import type { JobsRepository } from './jobs.repository';
 
@@ -83,22 +83,12 @@ async function insertJobsOn(
       todo.map((i) => rows[i]),
       db,
     );
-    // Jobs without a key are never skipped, and come back in id order, which is input order.
-    const plain: Job[] = [];
-    const byKey = new Map<string, Job>();
-    for (const job of inserted) {
-      if (job.idempotencyKey === null) plain.push(job);
-      else byKey.set(keyOf(job.type, job.idempotencyKey), job);
-    }
-    let next = 0;
     const held: number[] = [];
-    for (const i of todo) {
-      const row = rows[i];
-      const job = row.idempotencyKey === null ? plain[next++] : byKey.get(keyOf(row.type, row.idempotencyKey));
+    todo.forEach((i, k) => {
+      const job = inserted[k];
       if (job) results[i] = { ...job, created: true };
-      else if (row.idempotencyKey === null) throw new Error('Batch insert returned fewer jobs than it was given');
       else held.push(i);
-    }
+    });
     if (held.length === 0) break;
     const existing = await jobs.findIdempotent(
       held.map((i) => ({ type: rows[i].type, key: rows[i].idempotencyKey! })),

@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import { JobNotFoundError, JobStateError } from '../errors';
 import type { Job, JobWithAttempts, NewJobRow } from '../interfaces';
 import type { Database, Queryable } from './database';
-import { toAttempt, toJob, type AttemptRow, type JobRow } from './job-row';
+import { toAttempt, toInsertedJob, toJob, type AttemptRow, type InsertedRow, type JobRow } from './job-row';
 import { expireIdempotencyKeysStatement, findIdempotentStatement } from './statements/idempotency.sql';
 import { insertManyStatement, insertOneStatement } from './statements/insert.sql';
 import { jobStatements } from './statements/job.sql';
@@ -31,7 +31,7 @@ export class JobsRepository {
 
   /** The inserted job, or null when a job of its type holds its idempotency key. */
   async insertOne(row: NewJobRow, on: Queryable = this.db): Promise<Job | null> {
-    const res = await on.query<JobRow>(
+    const res = await on.query<InsertedRow>(
       withValues(this.insertOneSql, [
         row.queue,
         row.type,
@@ -43,13 +43,14 @@ export class JobsRepository {
         row.idempotencyKey,
       ]),
     );
-    return res.rows.length === 0 ? null : toJob(res.rows[0]);
+    return res.rows.length === 0 ? null : toInsertedJob(row, res.rows[0]);
   }
 
-  /** The inserted jobs in id order; rows whose idempotency key is held are skipped. */
-  async insertMany(rows: NewJobRow[], on: Queryable = this.db): Promise<Job[]> {
+  /** The inserted jobs, one per row in row order: null where a job of the row's type holds its
+   * idempotency key (the rows' keys must be distinct per type). */
+  async insertMany(rows: NewJobRow[], on: Queryable = this.db): Promise<Array<Job | null>> {
     if (rows.length === 0) return [];
-    const res = await on.query<JobRow>(
+    const res = await on.query<InsertedRow>(
       withValues(this.insertManySql, [
         rows.map((r) => r.queue),
         rows.map((r) => r.type),
@@ -61,7 +62,21 @@ export class JobsRepository {
         rows.map((r) => r.idempotencyKey),
       ]),
     );
-    return res.rows.map((r) => toJob(r));
+    // The inserted rows come back in input order; a row whose key was held is missing.
+    let next = 0;
+    return rows.map((row) => {
+      const inserted = res.rows[next];
+      const same =
+        inserted !== undefined &&
+        (row.idempotencyKey === null ||
+          (inserted.type === row.type && inserted.idempotency_key === row.idempotencyKey));
+      if (!same) {
+        if (row.idempotencyKey === null) throw new Error('Batch insert returned fewer jobs than it was given');
+        return null;
+      }
+      next += 1;
+      return toInsertedJob(row, inserted);
+    });
   }
 
   /** The jobs holding these keys, and so blocking their reuse; a key whose job finished more than

@@ -5,6 +5,7 @@ import { initMigration } from './001-init';
 import { deliveryMigration } from './002-delivery';
 import { adminMigration } from './003-admin';
 import { nodesMigration } from './004-nodes';
+import { hotPathDown, hotPathMigration } from './005-hot-path';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -54,6 +55,7 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
       `DELETE FROM ${s}.schema_migrations WHERE version = 4`,
     ],
   },
+  { version: 5, name: 'hot_path', statements: hotPathMigration, down: hotPathDown },
 ];
 
 export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;

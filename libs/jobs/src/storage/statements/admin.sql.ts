@@ -90,6 +90,17 @@ function whereOf(filter: ParsedListFilter, states: readonly JobState[] | undefin
   return w;
 }
 
+const NOT_RUNNING = `state <> 'running'`;
+const RUNNING = `state = 'running'`;
+
+/** The parts of the table a list reads: jobs that are not running (the list indexes), running jobs
+ * (the running index), or both. */
+function partsOf(states: readonly JobState[] | undefined): string[] {
+  if (states === undefined) return [NOT_RUNNING, RUNNING];
+  if (!states.includes('running')) return [NOT_RUNNING];
+  return states.length === 1 ? [RUNNING] : [NOT_RUNNING, RUNNING];
+}
+
 /** Which jobs a bulk batch takes: the filter's, or a chunk of ids, plus the keyset bounds. */
 export interface BulkTarget {
   filter?: ParsedListFilter;
@@ -127,12 +138,19 @@ export function adminStatements(names: SchemaNames) {
       }
       if (before !== undefined) w.add(CLAUSE.idBelow, before);
       const n = w.param(limit + 1);
-      const text =
+      // The list indexes leave out running jobs (migration 5): the running ones (few) are a branch
+      // of their own, so that each branch's WHERE implies its indexes' predicate.
+      const branch = (part: string) =>
         walk === 'id'
-          ? `SELECT ${SUMMARY_COLUMNS} FROM ${t} WHERE ${w} ORDER BY id DESC LIMIT ${n}`
+          ? `SELECT ${SUMMARY_COLUMNS} FROM ${t} WHERE ${w} AND ${part} ORDER BY id DESC LIMIT ${n}`
           : `SELECT ${SUMMARY_COLUMNS} FROM ${t}
-             WHERE id = ANY(ARRAY(SELECT id FROM ${t} WHERE ${w} ORDER BY id + 0 DESC LIMIT ${n}))
+             WHERE id = ANY(ARRAY(SELECT id FROM ${t} WHERE ${w} AND ${part} ORDER BY id + 0 DESC LIMIT ${n}))
              ORDER BY id DESC`;
+      const parts = partsOf(filter.states);
+      const text =
+        parts.length === 1
+          ? branch(parts[0])
+          : `SELECT * FROM ((${parts.map(branch).join(') UNION ALL (')})) u ORDER BY id DESC LIMIT ${n}`;
       return { text, values: w.values };
     },
 

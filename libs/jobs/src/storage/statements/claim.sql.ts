@@ -1,27 +1,16 @@
-import { JOB_COLUMNS } from '../job-row';
 import type { SchemaNames } from '../schema-name';
 import type { Statement } from './statement';
 
-/** Claim up to $3 ready jobs of queue $1 whose type is in $2, for node $4 with a lease of $5 ms.
- * Claiming starts the attempt. Nothing is claimed from a paused queue: the pause test depends only
- * on $1, so it is an InitPlan evaluated once per claim (a one-time filter), not per row. */
-export function claimStatement({ schema, jobs, queues }: SchemaNames): Statement {
+/**
+ * Claim up to $3 ready jobs of queue $1 whose type is in $2, for node $4 with a lease of $5 ms, in
+ * claim order (priority, then run time, then id); the first $6 are started now (`started_at` set),
+ * the rest are prefetched (started later by the node, which then records their start). Claiming
+ * counts the attempt. Nothing is claimed from a paused queue (an InitPlan, evaluated once per claim).
+ * The statement is the function of migration 5, whose plan does not depend on statistics.
+ */
+export function claimStatement({ schema, quoted }: SchemaNames): Statement {
   return {
     name: `${schema}.claim`,
-    text: `WITH picked AS (
-        SELECT id FROM ${jobs}
-        WHERE state = 'pending' AND queue = $1 AND type = ANY($2::text[])
-          AND NOT EXISTS (SELECT 1 FROM ${queues} q WHERE q.name = $1 AND q.paused)
-        ORDER BY priority DESC, run_at, id
-        LIMIT $3
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE ${jobs} j
-      SET state = 'running', attempts = j.attempts + 1, locked_by = $4,
-          locked_until = now() + $5::int * interval '1 millisecond', started_at = now(), updated_at = now()
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${JOB_COLUMNS.split(', ')
-        .map((c) => `j.${c}`)
-        .join(', ')}`,
+    text: `SELECT * FROM ${quoted}.claim_jobs($1, $2, $3, $4, $5, $6)`,
   };
 }

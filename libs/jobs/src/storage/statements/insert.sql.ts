@@ -1,4 +1,4 @@
-import { JOB_COLUMNS } from '../job-row';
+import { INSERTED_COLUMNS } from '../job-row';
 import type { SchemaNames } from '../schema-name';
 import type { Statement } from './statement';
 
@@ -6,7 +6,8 @@ import type { Statement } from './statement';
 const RUN_AT = `COALESCE($6::timestamptz, now() + COALESCE($7::bigint, 0) * interval '1 millisecond')`;
 
 /** One job; announces its queue when it is ready now. $1 queue … $7 delay ms, $8 idempotency key.
- * Returns no row when a job of the type already holds the key (see `findIdempotent`). */
+ * Returns what the database decided (`INSERTED_COLUMNS`; the rest of the job is the caller's), or
+ * no row when a job of the type already holds the key (see `findIdempotent`). */
 export function insertOneStatement({ schema, jobs, wakeChannel }: SchemaNames): Statement {
   return {
     name: `${schema}.insert_one`,
@@ -16,14 +17,15 @@ export function insertOneStatement({ schema, jobs, wakeChannel }: SchemaNames): 
                $8::text, $8::text IS NOT NULL
         FROM (SELECT ${RUN_AT} AS at) r
         ON CONFLICT (type, idempotency_key) WHERE idempotency_active DO NOTHING
-        RETURNING ${JOB_COLUMNS}
+        RETURNING ${INSERTED_COLUMNS}, queue
       ), woke AS (SELECT pg_notify('${wakeChannel}', queue) FROM ins WHERE state = 'pending')
-      SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0`,
+      SELECT id, state, run_at_ms, created_at_ms, type, idempotency_key FROM ins WHERE (SELECT count(*) FROM woke) >= 0`,
   };
 }
 
 /** Many jobs in one statement, from arrays $1-$8 (as `insertOne`); one notification per distinct
- * ready queue. Rows whose idempotency key is already held by a job of their type are skipped. */
+ * ready queue. Rows whose idempotency key is already held by a job of their type are skipped; the
+ * others come back in id order, which is input order. */
 export function insertManyStatement({ schema, jobs, wakeChannel }: SchemaNames): Statement {
   return {
     name: `${schema}.insert_many`,
@@ -36,10 +38,10 @@ export function insertManyStatement({ schema, jobs, wakeChannel }: SchemaNames):
         SELECT q, ty, p::jsonb, pr, ma, at, CASE WHEN at > now() THEN 'scheduled' ELSE 'pending' END, k, k IS NOT NULL
         FROM d ORDER BY ord
         ON CONFLICT (type, idempotency_key) WHERE idempotency_active DO NOTHING
-        RETURNING ${JOB_COLUMNS}
+        RETURNING ${INSERTED_COLUMNS}, queue
       ), woke AS (
         SELECT pg_notify('${wakeChannel}', queue) FROM (SELECT DISTINCT queue FROM ins WHERE state = 'pending') q
       )
-      SELECT * FROM ins WHERE (SELECT count(*) FROM woke) >= 0 ORDER BY id`,
+      SELECT id, state, run_at_ms, created_at_ms, type, idempotency_key FROM ins WHERE (SELECT count(*) FROM woke) >= 0 ORDER BY id`,
   };
 }
