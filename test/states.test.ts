@@ -44,7 +44,8 @@ describe('job states', () => {
     (await pool.query<{ state: string }>(`SELECT state FROM "${t.schema}".jobs WHERE id = $1`, [id])).rows[0].state;
 
   before(async () => {
-    t = await createTestApp([GatedHandler, NoopHandler, DiesHandler]);
+    // One slot: a second job waits as pending while the first runs.
+    t = await createTestApp([GatedHandler, NoopHandler, DiesHandler], { concurrency: 1 });
   });
   after(async () => {
     await disposeTestApp(t, pool);
@@ -52,8 +53,14 @@ describe('job states', () => {
   });
 
   it('pending -> running -> completed, attempts counted once', async () => {
+    // Busy queue: the job waits as pending, and is claimed when the slot frees up.
+    const holder = await t.jobs.enqueue('gated', { key: 'a0' });
+    await waitFor(() => gates.has('a0'), { message: 'the first job to hold the queue' });
     const job = await t.jobs.enqueue('gated', { key: 'a' });
     assert.equal(job.state, 'pending');
+    assert.equal(await state(job.id), 'pending');
+    gates.get('a0')!.resolve();
+    await waitFor(async () => (await state(holder.id)) === 'completed', { message: 'the first job to finish' });
     await waitFor(() => gates.has('a'), { message: 'handler start' });
     assert.equal(await state(job.id), 'running');
     const running = await t.jobs.get(job.id);

@@ -4,6 +4,7 @@ import type * as ChangeFeedHubSource from '../../libs/jobs/src/api/change-feed.h
 import type * as QueueCapacitySource from '../../libs/jobs/src/core/queue-capacity';
 import type * as ConstantsSource from '../../libs/jobs/src/jobs.constants';
 import type * as BackoffSource from '../../libs/jobs/src/runtime/backoff';
+import type * as TableUpkeepSource from '../../libs/jobs/src/runtime/table-upkeep';
 import type * as MigratorSource from '../../libs/jobs/src/storage/migrator';
 import type * as SchemaNameSource from '../../libs/jobs/src/storage/schema-name';
 import type * as ClaimSource from '../../libs/jobs/src/storage/statements/claim.sql';
@@ -23,6 +24,7 @@ export const { ChangeFeedHub } = load(join(dist, 'api/change-feed.hub')) as type
 export const { QueueCapacity } = load(join(dist, 'core/queue-capacity')) as typeof QueueCapacitySource;
 export const { JOBS_STORAGE } = load(join(dist, 'jobs.constants')) as typeof ConstantsSource;
 export const { backoffDelay } = load(join(dist, 'runtime/backoff')) as typeof BackoffSource;
+export const { TableUpkeep } = load(join(dist, 'runtime/table-upkeep')) as typeof TableUpkeepSource;
 export const { runMigrations, schemaVersion } = load(join(dist, 'storage/migrator')) as typeof MigratorSource;
 export const { schemaNames } = load(join(dist, 'storage/schema-name')) as typeof SchemaNameSource;
 export const { claimStatement } = load(join(dist, 'storage/statements/claim.sql')) as typeof ClaimSource;

@@ -1,6 +1,7 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobsModuleOptions, QueueOptions } from '../interfaces';
 import { DEFAULTS, LIMITS, SCHEMA_NAME } from '../jobs.constants';
+import { resolveRetention, type ResolvedRetention } from './retention';
 
 export interface ResolvedJobsOptions {
   schema: string;
@@ -26,6 +27,8 @@ export interface ResolvedJobsOptions {
   detachAfterMs: number;
   statsCacheMs: number;
   statsTimeoutMs: number;
+  retention: ResolvedRetention;
+  tableMaintenance: 'auto' | 'off';
 }
 
 /** Checks that `value`, when set, is an integer in [min, max]; `field` names it in the error. */
@@ -84,5 +87,13 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
     detachAfterMs: options.detachAfterMs ?? DEFAULTS.detachAfterMs,
     statsCacheMs: options.statsCacheMs ?? DEFAULTS.statsCacheMs,
     statsTimeoutMs: options.statsTimeoutMs ?? DEFAULTS.statsTimeoutMs,
+    retention: resolveRetention(options),
+    tableMaintenance: resolveTableMaintenance(options.tableMaintenance),
   };
+}
+
+function resolveTableMaintenance(value: unknown): 'auto' | 'off' {
+  if (value === undefined) return 'auto';
+  if (value !== 'auto' && value !== 'off') throw new InvalidJobOptionsError('tableMaintenance', 'must be auto or off');
+  return value;
 }

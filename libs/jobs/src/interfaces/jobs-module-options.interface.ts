@@ -1,8 +1,24 @@
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import type { BackoffOptions } from './job-handler.interface';
 
+/**
+ * How long finished jobs are kept, by state, in milliseconds; `null` keeps them forever. Older ones
+ * are deleted (with their history) in small batches by the nodes' maintenance. A job whose
+ * idempotency key still blocks duplicates is kept until the key is released.
+ */
+export interface RetentionOptions {
+  /** Default 1 day. */
+  completedMs?: number | null;
+  /** Dead letters; default 30 days. */
+  failedMs?: number | null;
+  /** Default 7 days. */
+  canceledMs?: number | null;
+}
+
 /** Per-queue settings. */
 export interface QueueOptions {
+  /** How long this queue's finished jobs are kept (each state falls back to the module's). */
+  retention?: RetentionOptions;
   /** Handlers of this queue running at once on this node. */
   concurrency?: number;
   /** Cap of this queue's pending + scheduled jobs (overrides the module's `maxPendingJobs`). */
@@ -59,6 +75,11 @@ export interface JobsModuleOptions {
   /** How old the cached job counts behind the queue overview and the Prometheus gauges may get
    * before they are counted again (default 2000 ms). Every request and scrape shares one count. */
   statsCacheMs?: number;
+  /** How long finished jobs are kept (defaults: completed 1 day, failed 30 days, canceled 7 days). */
+  retention?: RetentionOptions;
+  /** Vacuum and analyze the module's tables when autovacuum does not (`'auto'`, the default: only
+   * when the server has autovacuum off, or it lags far behind), or never (`'off'`). */
+  tableMaintenance?: 'auto' | 'off';
   /** Statement timeout of that count (default 1500 ms); past it, only the unfinished states are
    * counted (through their partial indexes) and the finished ones keep their previous numbers. */
   statsTimeoutMs?: number;

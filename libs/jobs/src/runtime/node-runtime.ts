@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { JobsRegistry } from '../core/handler-registry';
 import type { ResolvedJobsOptions } from '../core/module-options';
+import type { Job } from '../interfaces';
 import { DEFAULTS } from '../jobs.constants';
 import type { JobsStorage } from '../storage/jobs-storage';
 import { DetachBudget } from './detach-budget';
@@ -11,9 +12,11 @@ import { NotificationListener } from './notification-listener';
 import { failureOutcome } from './outcome-policy';
 import { OutcomeWriter } from './outcome-writer';
 import { QueueLoop } from './queue-loop';
+import { RetentionPruner } from './retention-pruner';
 import type { RuntimeObserver } from './runtime-observer';
 import type { OutcomeSink, RunningAttempt } from './running-attempt';
 import { drainAndHandBack } from './shutdown';
+import { TableUpkeep } from './table-upkeep';
 import { ThroughputRollup, type MinuteSource } from './throughput-rollup';
 
 export interface NodeRuntimeDeps {
@@ -42,6 +45,8 @@ export class NodeRuntime implements OutcomeSink {
   private leases?: LeaseKeeper;
   private maintenance?: Maintenance;
   private rollup?: ThroughputRollup;
+  private pruner?: RetentionPruner;
+  private upkeep?: TableUpkeep;
   /** The one referenced handle of the runtime (its other timers are unref'd): see `start`. */
   private keepAlive?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -61,6 +66,17 @@ export class NodeRuntime implements OutcomeSink {
     if (options.workers && this.deps.minutes) {
       this.rollup = new ThroughputRollup(storage.stats, this.deps.minutes, logger);
       this.rollup.start();
+    }
+    // Housekeeping of the shared tables runs on every node with workers on, handlers or not.
+    if (options.workers) {
+      // Every 5 poll intervals (every 5 s by default), within 0.5-5 s.
+      const pruneEveryMs = Math.min(5_000, Math.max(500, 5 * options.pollIntervalMs));
+      this.pruner = new RetentionPruner(storage.maintenance, options.retention, logger, pruneEveryMs);
+      this.pruner.start();
+      if (options.tableMaintenance === 'auto') {
+        this.upkeep = new TableUpkeep(storage.maintenance, logger);
+        this.upkeep.start();
+      }
     }
     if (!this.runsWorkers) return;
     const queues = new Set(Object.keys(options.queues));
@@ -124,6 +140,16 @@ export class NodeRuntime implements OutcomeSink {
         .map(([q, n]) => `${q}(${n})`)
         .join(', ')}`,
     );
+  }
+
+  /**
+   * A slot in `queue` for a job of `type` this node inserts already started (no claim round trip),
+   * when the queue is idle here; null otherwise. The caller then starts or releases it.
+   */
+  reserve(queue: string, type: string): { start(job: Job): void; release(): void } | null {
+    const loop = this.loops.get(queue);
+    if (!loop || this.shuttingDown || !loop.reserve(type)) return null;
+    return { start: (job) => loop.startReserved(job), release: () => loop.releaseReserved() };
   }
 
   /** Look for work in `queue` now (in-process enqueue, or a notification). */
@@ -208,7 +234,7 @@ export class NodeRuntime implements OutcomeSink {
       await this.liveness?.remove().catch((err: Error) => logger.warn(`Leaving the registry failed (${err.message})`));
     }
     // The last roll-up is written before any connection closes.
-    await this.rollup?.stop();
+    await Promise.all([this.rollup?.stop(), this.pruner?.stop(), this.upkeep?.stop()]);
     clearInterval(this.keepAlive);
   }
 

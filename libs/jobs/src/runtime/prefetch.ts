@@ -45,6 +45,11 @@ export class Prefetch {
     return this.backlog ? Math.min(MAX_PREFETCH, Math.floor(rate * PREFETCH_HORIZON_MS)) : 0;
   }
 
+  /** Whether the last claim found more jobs than free slots. */
+  get hasBacklog(): boolean {
+    return this.backlog;
+  }
+
   /** A claim for `free` slots (and more) got `got` jobs: more than the slots means a backlog. */
   claimed(free: number, got: number): void {
     this.backlog = got > free;

@@ -4,6 +4,7 @@ import type { ResolvedJobsOptions } from '../core/module-options';
 import type { Job, OwnedAttempt } from '../interfaces';
 import type { AttemptsRepository } from '../storage/attempts.repository';
 import type { JobsRepository } from '../storage/jobs.repository';
+import { Arming } from './arming';
 import { AttemptRunner } from './attempt-runner';
 import type { DetachBudget } from './detach-budget';
 import { Prefetch } from './prefetch';
@@ -41,9 +42,9 @@ export class QueueLoop {
    * or prefetched. */
   private readonly owned = new Map<string, RunningAttempt>();
   private readonly prefetch = new Prefetch();
-  private arming = false;
-  private armRetryTimer?: NodeJS.Timeout;
-  private armFailures = 0;
+  private readonly arming: Arming;
+  /** Slots promised to jobs this node is inserting already started (`reserve`). */
+  private reserved = 0;
   private readonly runner: AttemptRunner;
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
@@ -68,6 +69,12 @@ export class QueueLoop {
       },
       holdsSlot: (attempt) => this.running.get(attemptKey(attempt.job)) === attempt,
     });
+    this.arming = new Arming({
+      ...deps,
+      prefetch: this.prefetch,
+      lost: (attempt) => this.settle(attempt.job.id, 'lost', new Error('Job taken over before it started')),
+      ready: () => this.startPrefetched(),
+    });
   }
 
   get queue(): string {
@@ -91,8 +98,35 @@ export class QueueLoop {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
-    clearTimeout(this.armRetryTimer);
+    this.arming.stop();
     await this.fetching;
+  }
+
+  /**
+   * Promises a slot to a job of `type` that this node is about to insert already started, skipping
+   * the claim: only when the queue is idle here (a free slot, nothing prefetched, no backlog seen
+   * by the last claim), so the job does not jump ahead of others waiting. Then `startReserved` or
+   * `releaseReserved`.
+   */
+  reserve(type: string): boolean {
+    if (this.stopped || !this.deps.registry.get(type)) return false;
+    if (this.prefetch.size > 0 || this.prefetch.hasBacklog) return false;
+    if (this.running.size + this.reserved >= this.deps.concurrency) return false;
+    this.reserved += 1;
+    return true;
+  }
+
+  /** The reserved slot's job was inserted started: run it now. */
+  startReserved(job: Job): void {
+    this.reserved -= 1;
+    this.prefetch.countStart();
+    this.run(this.own(job));
+  }
+
+  /** The reserved slot is not needed after all (the insert failed, or the queue is paused). */
+  releaseReserved(): void {
+    this.reserved -= 1;
+    this.wakeSoon();
   }
 
   /** Lets go of the prefetched attempts (shutdown): none of them started. Returns them, to be
@@ -151,7 +185,7 @@ export class QueueLoop {
       do {
         this.fetchAgain = false;
         this.startPrefetched();
-        const free = concurrency - this.running.size;
+        const free = concurrency - this.running.size - this.reserved;
         const target = this.prefetch.target();
         // Claim when the prefetch is empty and slots are idle, or to refill it before it runs dry:
         // at half its target. (Idle slots with prefetched jobs wait for those to be armed.)
@@ -170,7 +204,7 @@ export class QueueLoop {
         for (const job of jobs) {
           const attempt = this.own(job);
           // Started by the claim: run it now, or first thing if armed jobs took the slots meanwhile.
-          if (job.startedAt && this.running.size < concurrency) {
+          if (job.startedAt && this.running.size + this.reserved < concurrency) {
             this.prefetch.countStart();
             this.run(attempt);
           } else this.prefetch.add(attempt, job.startedAt !== null);
@@ -201,47 +235,14 @@ export class QueueLoop {
   /** Starts armed prefetched attempts in the free slots, then arms the next ones. */
   private startPrefetched(): void {
     if (this.stopped) return;
-    while (this.running.size < this.deps.concurrency) {
+    while (this.running.size + this.reserved < this.deps.concurrency) {
       const attempt = this.prefetch.takeArmed();
       if (!attempt) break;
       attempt.startedAt = new Date();
       attempt.job = { ...attempt.job, startedAt: attempt.startedAt };
       this.run(attempt);
     }
-    this.armAhead();
-  }
-
-  /** Records the start of the next prefetched attempts (one write in flight), so that they can
-   * start as slots free up; an attempt the database no longer gives this node is let go. */
-  private armAhead(): void {
-    if (this.arming || this.stopped) return;
-    const batch = this.prefetch.toArm(this.deps.concurrency - this.running.size);
-    if (batch.length === 0) return;
-    this.arming = true;
-    const owned = batch.map((a) => ({ id: a.job.id, attempt: a.job.attempts }));
-    const sentAt = performance.now();
-    this.deps.attempts
-      .arm(owned, this.deps.nodeId)
-      .then(
-        (kept) => {
-          this.prefetch.armTook(performance.now() - sentAt);
-          this.armFailures = 0;
-          const lost = batch.filter((a) => !kept.has(a.job.id));
-          for (const a of lost) this.settle(a.job.id, 'lost', new Error('Job taken over before it started'));
-          this.prefetch.armed(batch.filter((a) => kept.has(a.job.id) && !a.settled));
-        },
-        (err: Error) => {
-          this.armFailures += 1;
-          const delay = Math.min(1_000, 50 * 2 ** Math.min(this.armFailures, 5));
-          this.deps.logger.warn(`Arming prefetched jobs of queue "${this.deps.queue}" failed (${err.message})`);
-          this.armRetryTimer = setTimeout(() => this.startPrefetched(), delay);
-          this.armRetryTimer.unref();
-        },
-      )
-      .finally(() => {
-        this.arming = false;
-        if (this.armFailures === 0) this.startPrefetched();
-      });
+    this.arming.arm(this.deps.concurrency - this.running.size - this.reserved);
   }
 
   private run(attempt: RunningAttempt): void {

@@ -26,7 +26,7 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
 
   constructor(
     @Inject(JOBS_STORAGE) storage: JobsStorage,
-    @Inject(JOBS_RESOLVED_OPTIONS) options: ResolvedJobsOptions,
+    @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
     @Inject(JOBS_NODE_ID) readonly nodeId: string,
     registry: JobsRegistry,
     @Optional() private readonly metrics?: JobsMetrics,
@@ -58,6 +58,16 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
   /** Look for work in `queue` now (in-process enqueue, or a resumed queue). */
   wake(queue: string): void {
     this.runtime.wake(queue);
+  }
+
+  /** @internal A slot for a job this node inserts already started (JobsService's fast path). */
+  reserve(queue: string, type: string): ReturnType<NodeRuntime['reserve']> {
+    return this.runtime.reserve(queue, type);
+  }
+
+  /** @internal The lease this node takes on jobs (for jobs inserted already started). */
+  get leaseMs(): number {
+    return this.options.leaseMs;
   }
 
   /** Look for work in every queue now. */

@@ -89,19 +89,39 @@ export class JobsService {
     }
     let job: EnqueuedJob;
     try {
-      // Plain enqueues made at the same time share one statement and one commit.
-      job =
-        db === undefined && row.idempotencyKey === null
-          ? { ...(await this.coalescer.insert(row)), created: true }
-          : await insertJob(this.storage.jobs, row, db, this.options.idempotencyWindowMs);
+      job = await this.insert(row, db);
     } catch (err) {
       this.capacity.settle(need, new Map());
       throw err;
     }
     this.capacity.settle(need, job.created ? need : new Map());
     if (job.created) this.metrics?.add('accepted', job.queue, job.priority);
-    if (job.created && !db) this.runner?.wake(job.queue); // in a caller's transaction, its commit notifies
+    // A job started by its enqueue needs no wake-up; in a caller's transaction, its commit notifies.
+    if (job.created && !db && job.state !== 'running') this.runner?.wake(job.queue);
     return job as EnqueuedJob<T>;
+  }
+
+  /**
+   * Writes one validated job: started at once on this node when its queue is idle here (no claim
+   * round trip), else coalesced with the plain enqueues made at the same time (one statement and
+   * one commit for all of them); a job with an idempotency key or in a caller's transaction alone.
+   */
+  private async insert(row: NewJobRow, db: Queryable | undefined): Promise<EnqueuedJob> {
+    if (db !== undefined || row.idempotencyKey !== null) {
+      return insertJob(this.storage.jobs, row, db, this.options.idempotencyWindowMs);
+    }
+    const slot = row.runAt === null && row.delayMs === null ? this.runner?.reserve(row.queue, row.type) : null;
+    if (!slot) return { ...(await this.coalescer.insert(row)), created: true };
+    let job: Job;
+    try {
+      job = await this.storage.jobs.insertStarted(row, this.runner!.nodeId, this.runner!.leaseMs);
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+    if (job.state === 'running') slot.start(job);
+    else slot.release(); // a paused queue: the job waits as pending
+    return { ...job, created: true };
   }
 
   /**

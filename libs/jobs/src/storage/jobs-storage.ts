@@ -5,6 +5,7 @@ import { ChangeFeedRepository } from './change-feed.repository';
 import { Database, poolOf } from './database';
 import { JobsRepository } from './jobs.repository';
 import { ListenerConnection, type ListenerEvents } from './listener-connection';
+import { MaintenanceRepository } from './maintenance.repository';
 import { assertSchemaVersion, runMigrations } from './migrator';
 import { NodesRepository } from './nodes.repository';
 import { QueuesRepository } from './queues.repository';
@@ -22,6 +23,7 @@ export class JobsStorage {
   readonly stats: StatsRepository;
   readonly nodes: NodesRepository;
   readonly changes: ChangeFeedRepository;
+  readonly maintenance: MaintenanceRepository;
 
   constructor(readonly db: Database) {
     this.jobs = new JobsRepository(db);
@@ -31,6 +33,7 @@ export class JobsStorage {
     this.stats = new StatsRepository(db);
     this.nodes = new NodesRepository(db);
     this.changes = new ChangeFeedRepository(db);
+    this.maintenance = new MaintenanceRepository(db);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Job, JobWithAttempts, NewJobRow } from '../interfaces';
 import type { Database, Queryable } from './database';
 import { toAttempt, toInsertedJob, toJob, type AttemptRow, type InsertedRow, type JobRow } from './job-row';
 import { expireIdempotencyKeysStatement, findIdempotentStatement } from './statements/idempotency.sql';
-import { insertManyStatement, insertOneStatement } from './statements/insert.sql';
+import { insertManyStatement, insertOneStatement, insertStartedStatement } from './statements/insert.sql';
 import { jobStatements } from './statements/job.sql';
 import { withValues } from './statements/statement';
 
@@ -16,6 +16,7 @@ import { withValues } from './statements/statement';
  */
 export class JobsRepository {
   private readonly insertOneSql;
+  private readonly insertStartedSql;
   private readonly insertManySql;
   private readonly findIdempotentSql;
   private readonly expireKeysSql;
@@ -23,6 +24,7 @@ export class JobsRepository {
 
   constructor(private readonly db: Database) {
     this.insertOneSql = insertOneStatement(db.names);
+    this.insertStartedSql = insertStartedStatement(db.names);
     this.insertManySql = insertManyStatement(db.names);
     this.findIdempotentSql = findIdempotentStatement(db.names);
     this.expireKeysSql = expireIdempotencyKeysStatement(db.names);
@@ -44,6 +46,33 @@ export class JobsRepository {
       ]),
     );
     return res.rows.length === 0 ? null : toInsertedJob(row, res.rows[0]);
+  }
+
+  /**
+   * Inserts a job (ready now, no idempotency key) claimed by `nodeId` with its first attempt started;
+   * in a paused queue it is inserted `pending` instead (the returned job says which).
+   */
+  async insertStarted(row: NewJobRow, nodeId: string, leaseMs: number): Promise<Job> {
+    const res = await this.db.query<InsertedRow>(
+      withValues(this.insertStartedSql, [
+        row.queue,
+        row.type,
+        row.payloadJson,
+        row.priority,
+        row.maxAttempts,
+        nodeId,
+        leaseMs,
+      ]),
+    );
+    const job = toInsertedJob(row, res.rows[0]);
+    if (job.state !== 'running') return job;
+    return {
+      ...job,
+      attempts: 1,
+      startedAt: job.createdAt,
+      lockedBy: nodeId,
+      lockedUntil: new Date(Date.now() + leaseMs),
+    };
   }
 
   /** The inserted jobs, one per row in row order: null where a job of the row's type holds its

@@ -45,3 +45,28 @@ export function insertManyStatement({ schema, jobs, wakeChannel }: SchemaNames):
       SELECT id, state, run_at_ms, created_at_ms, type, idempotency_key FROM ins WHERE (SELECT count(*) FROM woke) >= 0 ORDER BY id`,
   };
 }
+
+/**
+ * One job that this node starts at once (an enqueue on a node with a free slot in an idle queue):
+ * inserted already claimed by node $6 for a lease of $7 ms, its first attempt started, so no claim
+ * round trip stands between the enqueue and the start. $1 queue, $2 type, $3 payload, $4 priority,
+ * $5 max attempts. In a paused queue it is inserted `pending` instead, and announced: nothing starts.
+ */
+export function insertStartedStatement({ schema, jobs, queues, wakeChannel }: SchemaNames): Statement {
+  return {
+    name: `${schema}.insert_started`,
+    text: `WITH p AS (SELECT EXISTS (SELECT 1 FROM ${queues} q WHERE q.name = $1 AND q.paused) AS paused
+      ), ins AS (
+        INSERT INTO ${jobs} (queue, type, payload, priority, max_attempts, state, attempts, locked_by, locked_until, started_at)
+        SELECT $1, $2, $3::jsonb, $4, $5,
+               CASE WHEN p.paused THEN 'pending' ELSE 'running' END,
+               CASE WHEN p.paused THEN 0 ELSE 1 END,
+               CASE WHEN p.paused THEN NULL ELSE $6 END,
+               CASE WHEN p.paused THEN NULL ELSE now() + $7::int * interval '1 millisecond' END,
+               CASE WHEN p.paused THEN NULL ELSE now() END
+        FROM p
+        RETURNING ${INSERTED_COLUMNS}, queue
+      ), woke AS (SELECT pg_notify('${wakeChannel}', queue) FROM ins WHERE state = 'pending')
+      SELECT id, state, run_at_ms, created_at_ms, type, idempotency_key FROM ins WHERE (SELECT count(*) FROM woke) >= 0`,
+  };
+}

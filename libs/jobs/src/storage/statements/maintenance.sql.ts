@@ -1,0 +1,41 @@
+import type { SchemaNames } from '../schema-name';
+import type { Statement } from './statement';
+
+/** The tables whose upkeep the module watches: the ones that churn. */
+export const WATCHED_TABLES = ['jobs', 'job_attempts', 'job_events'] as const;
+
+/** Statements of the maintenance: retention and the upkeep of the module's tables. */
+export function maintenanceStatements({ schema, jobs }: SchemaNames) {
+  return {
+    /**
+     * Deletes up to $5 jobs in state $1 finished more than $2 ms ago, of queue $3 (null: any queue
+     * but those in $4), oldest first, with their history (cascade). A job whose idempotency key
+     * still blocks duplicates stays. Walks the (state, id) list index.
+     */
+    prune: {
+      text: `WITH doomed AS (
+          SELECT id FROM ${jobs}
+          WHERE state = $1 AND state <> 'running' AND finished_at < now() - $2::bigint * interval '1 millisecond'
+            AND NOT idempotency_active AND ($3::text IS NULL OR queue = $3) AND queue <> ALL($4::text[])
+          ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED
+        )
+        DELETE FROM ${jobs} j USING doomed WHERE j.id = doomed.id`,
+    },
+
+    /** Activity counters of the watched tables, and whether autovacuum looks after them. */
+    tableStats: {
+      text: `SELECT s.relname AS table, s.n_live_tup::float8 AS live, s.n_dead_tup::float8 AS dead,
+          s.n_mod_since_analyze::float8 AS modified, c.reltuples::float8 AS reltuples,
+          extract(epoch FROM now() - greatest(s.last_vacuum, s.last_autovacuum))::float8 AS vacuumed_s_ago,
+          extract(epoch FROM now() - greatest(s.last_analyze, s.last_autoanalyze))::float8 AS analyzed_s_ago,
+          current_setting('autovacuum')::boolean
+            AND NOT coalesce('autovacuum_enabled=false' = ANY(c.reloptions), false) AS autovacuum
+        FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+        WHERE s.schemaname = '${schema}' AND s.relname = ANY($1::text[])`,
+    },
+
+    /** One node at a time looks after the tables (a session lock on its own connection). */
+    tryUpkeepLock: { text: `SELECT pg_try_advisory_lock(hashtext('${schema}:upkeep')) AS locked` },
+    upkeepUnlock: { text: `SELECT pg_advisory_unlock(hashtext('${schema}:upkeep'))` },
+  } satisfies Record<string, Statement>;
+}

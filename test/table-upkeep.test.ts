@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, disposeTestApp, type TestApp } from './support/app';
+import { assertionPool } from './support/database';
+import { JOBS_STORAGE, TableUpkeep, type JobsStorage } from './support/internals';
+import { waitFor } from './support/wait';
+
+interface Stats {
+  dead: number;
+  vacuumed: boolean;
+  analyzed: boolean;
+}
+
+/**
+ * Where autovacuum does not look after the module's tables (off on the server or the table, or far
+ * behind), the nodes do: dead rows from state changes are vacuumed and changed tables analyzed.
+ * Autovacuum is turned off for this test's table, so the check acts on every server.
+ */
+describe('table upkeep when autovacuum does not do it', () => {
+  const pool = assertionPool();
+  let t: TestApp;
+
+  const stats = async (): Promise<Stats> =>
+    (
+      await pool.query<Stats>(
+        `SELECT n_dead_tup::int AS dead, last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS analyzed
+         FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'`,
+        [t.schema],
+      )
+    ).rows[0];
+
+  before(async () => {
+    t = await createTestApp([], { workers: false, allowUnknownTypes: true });
+    await pool.query(`ALTER TABLE "${t.schema}".jobs SET (autovacuum_enabled = false)`);
+    await pool.query(
+      `INSERT INTO "${t.schema}".jobs (queue, type, payload, max_attempts)
+       SELECT 'up', 'up.job', '{}', 5 FROM generate_series(1, 30000)`,
+    );
+    // Every row changes state once: 30,000 dead row versions.
+    await pool.query(`UPDATE "${t.schema}".jobs SET state = 'canceled', finished_at = now()`);
+  });
+  after(async () => {
+    await disposeTestApp(t, pool);
+    await pool.end();
+  });
+
+  it('vacuums and analyzes the jobs table once its dead rows pass the threshold', async () => {
+    await waitFor(async () => (await stats()).dead >= 30_000, { message: 'the dead rows to be counted' });
+    const before = await stats();
+    assert.equal(before.vacuumed, false);
+    const upkeep = new TableUpkeep(t.app.get<JobsStorage>(JOBS_STORAGE).maintenance, new Logger('test'));
+    await upkeep.check();
+    await waitFor(async () => (await stats()).vacuumed, { message: 'the vacuum to be recorded' });
+    const after = await stats();
+    assert.ok(after.dead < 1_000, `dead rows left: ${after.dead}`);
+    assert.equal(after.analyzed, true);
+  });
+});
