@@ -56,7 +56,7 @@ describe('the claim plan on a table that was never analyzed', () => {
     let claimed = 0;
     const plans = await nestedPlans(pool, async (client) => {
       await client.query('BEGIN');
-      claimed = (await client.query({ text: claim.text, values: ['bulk', ['bulk.job'], 100, 'plan', 30_000, 100] }))
+      claimed = (await client.query({ text: claim.text, values: ['bulk', ['bulk.job'], 100, 'plan', 30_000] }))
         .rowCount!;
       await client.query('ROLLBACK');
     });

@@ -182,7 +182,7 @@ describe('queues API: pause, resume, overview, workers', () => {
     const claim = claimStatement(schemaNames(schema));
     const plans = await nestedPlans(pool, async (client) => {
       await client.query('BEGIN');
-      await client.query({ text: claim.text, values: ['qc', ['qc.x'], 10, 'explain', 30_000, 10] });
+      await client.query({ text: claim.text, values: ['qc', ['qc.x'], 10, 'explain', 30_000] });
       await client.query('ROLLBACK');
     });
     if (!plans) return t.skip('auto_explain needs a superuser');

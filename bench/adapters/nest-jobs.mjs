@@ -114,8 +114,11 @@ export async function setup(url, { concurrency = 16 } = {}) {
     pollIntervalMs: envNum('NESTJOBS_POLL_MS', DEFAULTS.pollIntervalMs), // fallback; LISTEN/NOTIFY wakes
     leaseMs: DEFAULTS.leaseMs,
     listen_notify: true,
-    claim: 'one claim in flight, up to (K - running) jobs per claim (library behaviour, not tunable)',
+    claim:
+      'one claim in flight: the free slots plus, under a backlog, a prefetch of ~50 ms of work (<= 500), ' +
+      'armed ahead of need; an enqueue into an idle queue on this node starts its job directly (library behaviour, not tunable)',
     completion_batching: 'WriteBatcher: one UPDATE in flight, <= 1000 ids each (library behaviour)',
+    single_enqueue: 'concurrent enqueue() calls coalesced into one INSERT (library behaviour)',
     enqueue_via:
       ENQUEUE_VIA === 'worker'
         ? "producer context (workers:false) until startWorker, then the worker context's JobsService (same app; in-process wake + NOTIFY)"

@@ -4,7 +4,6 @@ import type { ResolvedJobsOptions } from '../core/module-options';
 import type { Job, OwnedAttempt } from '../interfaces';
 import type { AttemptsRepository } from '../storage/attempts.repository';
 import type { JobsRepository } from '../storage/jobs.repository';
-import { Arming } from './arming';
 import { AttemptRunner } from './attempt-runner';
 import type { DetachBudget } from './detach-budget';
 import { Prefetch } from './prefetch';
@@ -30,10 +29,9 @@ export interface QueueLoopDeps {
 
 /**
  * Runs one queue's jobs on this node, never more than `concurrency` handlers at once. A claim takes
- * the free slots' jobs and a prefetch beyond them (about 50 ms of work at the loop's pace, see
- * `Prefetch`), so a slot that frees up starts the next job without waiting for a claim; prefetched
- * jobs are armed (recorded started) a few at a time just ahead of need. One claim and one arming
- * write are in flight at a time; wake-ups that arrive meanwhile are folded into the next claim.
+ * the free slots' jobs and, when the queue has a backlog, a prefetch beyond them (see `Prefetch`),
+ * so a slot that frees up starts the next job without waiting for a claim. One claim is in flight
+ * at a time; wake-ups that arrive meanwhile are folded into the next claim.
  */
 export class QueueLoop {
   /** Every handler in flight, settled or not, except detached ones: what occupies the slots. */
@@ -42,7 +40,6 @@ export class QueueLoop {
    * or prefetched. */
   private readonly owned = new Map<string, RunningAttempt>();
   private readonly prefetch = new Prefetch();
-  private readonly arming: Arming;
   /** Slots promised to jobs this node is inserting already started (`reserve`). */
   private reserved = 0;
   private readonly runner: AttemptRunner;
@@ -69,12 +66,6 @@ export class QueueLoop {
       },
       holdsSlot: (attempt) => this.running.get(attemptKey(attempt.job)) === attempt,
     });
-    this.arming = new Arming({
-      ...deps,
-      prefetch: this.prefetch,
-      lost: (attempt) => this.settle(attempt.job.id, 'lost', new Error('Job taken over before it started')),
-      ready: () => this.startPrefetched(),
-    });
   }
 
   get queue(): string {
@@ -98,7 +89,6 @@ export class QueueLoop {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
-    this.arming.stop();
     await this.fetching;
   }
 
@@ -198,16 +188,16 @@ export class QueueLoop {
           break;
         }
         const types = registry.all().map((h) => h.metadata.type);
-        const jobs = await attempts.claim(queue, types, want, nodeId, options.leaseMs, Math.max(0, free));
+        const sentAt = performance.now();
+        const jobs = await attempts.claim(queue, types, want, nodeId, options.leaseMs);
         this.fetchFailures = 0;
-        this.prefetch.claimed(free, jobs.length);
+        this.prefetch.claimed(free, jobs.length, performance.now() - sentAt);
         for (const job of jobs) {
           const attempt = this.own(job);
-          // Started by the claim: run it now, or first thing if armed jobs took the slots meanwhile.
-          if (job.startedAt && this.running.size + this.reserved < concurrency) {
+          if (this.running.size + this.reserved < concurrency) {
             this.prefetch.countStart();
             this.run(attempt);
-          } else this.prefetch.add(attempt, job.startedAt !== null);
+          } else this.prefetch.add(attempt);
         }
         if (jobs.length === want) this.fetchAgain = true;
       } while (this.fetchAgain && !this.stopped);
@@ -232,17 +222,15 @@ export class QueueLoop {
     return attempt;
   }
 
-  /** Starts armed prefetched attempts in the free slots, then arms the next ones. */
+  /** Starts prefetched attempts in the free slots. */
   private startPrefetched(): void {
     if (this.stopped) return;
     while (this.running.size + this.reserved < this.deps.concurrency) {
-      const attempt = this.prefetch.takeArmed();
+      const attempt = this.prefetch.take();
       if (!attempt) break;
       attempt.startedAt = new Date();
-      attempt.job = { ...attempt.job, startedAt: attempt.startedAt };
       this.run(attempt);
     }
-    this.arming.arm(this.deps.concurrency - this.running.size - this.reserved);
   }
 
   private run(attempt: RunningAttempt): void {

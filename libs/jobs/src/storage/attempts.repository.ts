@@ -2,7 +2,7 @@ import type { FailedAttempt, Job, OwnedAttempt } from '../interfaces';
 import type { Database } from './database';
 import { toClaimedJob, type ClaimedRow } from './job-row';
 import { claimStatement } from './statements/claim.sql';
-import { armStatement, completeStatement } from './statements/complete.sql';
+import { completeStatement } from './statements/complete.sql';
 import { failStatement } from './statements/fail.sql';
 import { promoteDueStatement } from './statements/promote-due.sql';
 import { reclaimExpiredStatement } from './statements/reclaim-expired.sql';
@@ -18,7 +18,6 @@ import { withValues, type Statement } from './statements/statement';
 export class AttemptsRepository {
   private readonly claimSql: Statement;
   private readonly completeSql: Statement;
-  private readonly armSql: Statement;
   private readonly failSql: Statement;
   private readonly releaseSql: Statement;
   private readonly renewSql: Statement;
@@ -28,7 +27,6 @@ export class AttemptsRepository {
   constructor(private readonly db: Database) {
     this.claimSql = claimStatement(db.names);
     this.completeSql = completeStatement(db.names);
-    this.armSql = armStatement(db.names);
     this.failSql = failStatement(db.names);
     this.releaseSql = releaseStatement(db.names);
     this.renewSql = renewStatement(db.names);
@@ -38,21 +36,10 @@ export class AttemptsRepository {
 
   /**
    * Claims up to `limit` ready jobs of `queue` (of `types`), in claim order (priority, run time,
-   * id), counting their
-   * attempts; the first `startNow` are marked started, the rest are prefetched (`startedAt` null)
-   * and must be armed (`arm`) before they start.
+   * id), and starts their attempts (counted, `started_at` set).
    */
-  async claim(
-    queue: string,
-    types: string[],
-    limit: number,
-    nodeId: string,
-    leaseMs: number,
-    startNow: number,
-  ): Promise<Job[]> {
-    const res = await this.db.query<ClaimedRow>(
-      withValues(this.claimSql, [queue, types, limit, nodeId, leaseMs, startNow]),
-    );
+  async claim(queue: string, types: string[], limit: number, nodeId: string, leaseMs: number): Promise<Job[]> {
+    const res = await this.db.query<ClaimedRow>(withValues(this.claimSql, [queue, types, limit, nodeId, leaseMs]));
     const lockedUntil = new Date(Date.now() + leaseMs);
     return res.rows.map((r) => toClaimedJob(r, nodeId, lockedUntil));
   }
@@ -60,12 +47,6 @@ export class AttemptsRepository {
   /** Returns the ids whose completion was accepted (the fence held). */
   async complete(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
     return this.fenced(this.completeSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId]);
-  }
-
-  /** Arms prefetched attempts (records them started) just before they start; returns the ids
-   * still owned. */
-  async arm(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
-    return this.fenced(this.armSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId]);
   }
 
   async fail(items: FailedAttempt[], nodeId: string): Promise<Set<string>> {

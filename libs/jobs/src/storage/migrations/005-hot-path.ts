@@ -3,8 +3,7 @@
  * - The claim is a function whose plan does not depend on planner statistics: a table bulk-loaded
  *   and never analyzed made PostgreSQL choose a bitmap scan and a sort of every pending row (about
  *   a second per claim on a million jobs). With bitmap and sequential scans off inside the function,
- *   the ready index, already in claim order, is the only plan. It also marks the first `p_start`
- *   jobs started: the rest of the batch is prefetched, and starts (and is marked) later.
+ *   the ready index, already in claim order, is the only plan.
  * - The list indexes of the admin views leave out `running` rows: a claim (pending -> running) no
  *   longer adds an entry to each of them; running jobs are few (bounded by the cluster's slots) and
  *   are listed through the running index.
@@ -14,7 +13,7 @@ export function hotPathMigration(s: string): string[] {
   return [
     // Returns the claimed jobs in claim order, with times as epoch milliseconds (cheaper to read
     // than timestamps) and only the columns a claimed job needs.
-    `CREATE FUNCTION ${s}.claim_jobs(p_queue text, p_types text[], p_limit int, p_node text, p_lease_ms int, p_start int)
+    `CREATE FUNCTION ${s}.claim_jobs(p_queue text, p_types text[], p_limit int, p_node text, p_lease_ms int)
      RETURNS TABLE (id bigint, queue text, type text, payload jsonb, priority smallint, attempts int,
        max_attempts int, run_at_ms float8, created_at_ms float8, started_at_ms float8, last_error text,
        replays int, idempotency_key text)
@@ -34,7 +33,7 @@ export function hotPathMigration(s: string): string[] {
          UPDATE ${s}.jobs j
          SET state = 'running', attempts = j.attempts + 1, locked_by = p_node,
              locked_until = now() + p_lease_ms * interval '1 millisecond',
-             started_at = CASE WHEN picked.rn <= p_start THEN now() END, updated_at = now()
+             started_at = now(), updated_at = now()
          FROM picked WHERE j.id = picked.id
          RETURNING j.id, j.queue, j.type, j.payload, j.priority, j.attempts, j.max_attempts, j.run_at,
            j.created_at, j.started_at, j.last_error, j.replays, j.idempotency_key, picked.rn
@@ -58,7 +57,7 @@ export function hotPathMigration(s: string): string[] {
 /** Undoes version 5. */
 export function hotPathDown(s: string): string[] {
   return [
-    `DROP FUNCTION ${s}.claim_jobs(text, text[], int, text, int, int)`,
+    `DROP FUNCTION ${s}.claim_jobs(text, text[], int, text, int)`,
     `DROP INDEX ${s}.jobs_state_list_idx, ${s}.jobs_queue_list_idx, ${s}.jobs_type_list_idx,
        ${s}.jobs_payload_idx, ${s}.jobs_idempotency_key_idx`,
     `CREATE INDEX jobs_state_list_idx ON ${s}.jobs (state, id)`,

@@ -6,23 +6,11 @@ import type { Statement } from './statement';
  * running this attempt under this owner is left alone and not returned. The error of an earlier
  * failed attempt stays in the history, not on the completed job.
  *
- * Unnamed on purpose, like every batch write (fail, release, renew, arm): they join an array parameter
+ * Unnamed on purpose, like every batch write (fail, release, renew): they join an array parameter
  * of any length, and a cached generic plan for them can degrade into a nested loop over every
  * running row (measured: 25 ms planned per call vs 5 s cached, for 1,000 ids against 20,000
  * running jobs).
  */
-/** Arm prefetched attempts, just before the node starts them: $1 ids, $2 attempts, $3 the owner.
- * An armed attempt counts as started (`started_at` set): a crash of its node from then on records
- * it as `lost`. The ids not returned are no longer the owner's. */
-export function armStatement({ jobs }: SchemaNames): Statement {
-  return {
-    text: `UPDATE ${jobs} j SET started_at = now()
-      FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
-      WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = d.attempt
-      RETURNING j.id`,
-  };
-}
-
 export function completeStatement({ jobs }: SchemaNames): Statement {
   return {
     text: `UPDATE ${jobs} j
