@@ -105,7 +105,7 @@ async function main() {
   const withPeers = !flag('--no-peers');
   const systems = withPeers ? ['graphile', 'pgboss', 'bullmq-pg'] : [];
   if (withPeers && (await redisAnswers())) systems.push('bullmq-redis');
-  const limits = flag('--no-limits') ? null : probeLimits(ROOT, url, quick ? 3 : 6, log);
+  const limits = flag('--no-limits') ? null : probeLimits(ROOT, url, quick ? 3 : 6, log, quick);
   log(`systems: nest-jobs ${systems.join(' ')}; ${REPS} repetition(s), ${JOBS} jobs, K ${KS.join('/')}`);
 
   for (let rep = 1; rep <= REPS; rep++) {

@@ -9,8 +9,9 @@ function psql(url, sql) {
   return execFileSync('psql', ['-qtA', url, '-c', sql], { encoding: 'utf8' }).trim();
 }
 
-/** Runs each probe for `seconds`; returns jobs/s per probe (null where pgbench is missing). */
-export function probeLimits(root, url, seconds, log) {
+/** Runs each probe for `seconds`; returns jobs/s per probe (null where the probe is missing). `quick`
+ * skips the batch-1000 claim probe and preloads less. */
+export function probeLimits(root, url, seconds, log, quick = false) {
   const dir = process.env.LIMITS_SRC || path.resolve(root, '..', 'shared', 'bench', 'limits');
   if (!existsSync(path.join(dir, 'schema.sql'))) {
     log(`no limits probe at ${dir} (set LIMITS_SRC): skipped`);
@@ -46,9 +47,13 @@ export function probeLimits(root, url, seconds, log) {
   out.insert_one_16 = bench('insert_one.sql', 16, 1, 'count(*) FROM limits.jobs');
   reset();
   out.insert_many_1000 = bench('insert_many.sql', 4, 1000, 'count(*) FROM limits.jobs');
-  for (const batch of [100, 1000]) {
+  for (const batch of quick ? [100] : [100, 1000]) {
     reset();
-    psql(url, `INSERT INTO limits.jobs (payload) SELECT jsonb_build_object('i', g) FROM generate_series(1, 600000) g`);
+    const preload = quick ? 250_000 : 600_000;
+    psql(
+      url,
+      `INSERT INTO limits.jobs (payload) SELECT jsonb_build_object('i', g) FROM generate_series(1, ${preload}) g`,
+    );
     psql(url, 'ANALYZE limits.jobs');
     out[`claim_complete_${batch}`] = bench('claim_complete.sql', 4, batch, 'count(*) FROM limits.jobs WHERE state = 2');
   }
