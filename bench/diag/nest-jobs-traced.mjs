@@ -45,7 +45,6 @@ track('complete', (a) => a[0].length);
 track('insertOne', () => 1);
 track('insertMany', (a) => a[0].length);
 track('renew', (a) => a[0].length);
-track('arm', (a) => a[0].length);
 track('fail', (a) => a[0].length);
 track('reclaimExpired', (a, r) => r.length);
 track('promoteDue', (a, r) => r);
