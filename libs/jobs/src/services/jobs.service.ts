@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { checkCallOptions, checkName, serializePayload, toNewJobRow } from '../core/enqueue-input';
 import { JobsRegistry } from '../core/handler-registry';
 import type { ResolvedJobsOptions } from '../core/module-options';
@@ -38,6 +38,7 @@ export interface QueueSettings {
 export class JobsService {
   private readonly capacity: QueueCapacity;
   private readonly coalescer: InsertCoalescer;
+  private readonly logger = new Logger('Jobs');
 
   constructor(
     @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
@@ -50,7 +51,11 @@ export class JobsService {
       (queue) => options.queues[queue]?.maxPendingJobs ?? options.maxPendingJobs,
       (queue, atMost) => storage.jobs.countWaiting(queue, atMost),
     );
-    this.coalescer = new InsertCoalescer(storage.jobs);
+    this.coalescer = new InsertCoalescer(storage.jobs, (err, rows) =>
+      this.logger.warn(
+        `A coalesced insert of ${rows} jobs failed (${(err as Error).message}); inserting them one by one`,
+      ),
+    );
   }
 
   /**

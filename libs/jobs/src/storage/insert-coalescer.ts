@@ -22,7 +22,11 @@ export class InsertCoalescer {
   private waiting: Waiting[] = [];
   private flushing = false;
 
-  constructor(private readonly jobs: JobsRepository) {}
+  constructor(
+    private readonly jobs: JobsRepository,
+    /** Told when a batch fails and its rows go one by one (a broken batch must not pass unseen). */
+    private readonly onBatchError: (err: unknown, rows: number) => void = () => undefined,
+  ) {}
 
   insert(row: NewJobRow): Promise<Job> {
     return new Promise<Job>((resolve, reject) => {
@@ -53,8 +57,9 @@ export class InsertCoalescer {
     let jobs: Array<Job | null>;
     try {
       jobs = await this.jobs.insertMany(batch.map((w) => w.row));
-    } catch {
+    } catch (err) {
       // Nothing of the batch was written: each row again on its own, for its own outcome.
+      this.onBatchError(err, batch.length);
       await Promise.all(batch.map((w) => this.one(w)));
       return;
     }

@@ -79,18 +79,8 @@ export class JobsRepository {
    * idempotency key (the rows' keys must be distinct per type). */
   async insertMany(rows: NewJobRow[], on: Queryable = this.db): Promise<Array<Job | null>> {
     if (rows.length === 0) return [];
-    const res = await on.query<InsertedRow>(
-      withValues(this.insertManySql, [
-        rows.map((r) => r.queue),
-        rows.map((r) => r.type),
-        rows.map((r) => r.payloadJson),
-        rows.map((r) => r.priority),
-        rows.map((r) => r.maxAttempts),
-        rows.map((r) => r.runAt),
-        rows.map((r) => r.delayMs),
-        rows.map((r) => r.idempotencyKey),
-      ]),
-    );
+    const json = `[${rows.map(rowJson).join(',')}]`;
+    const res = await on.query<InsertedRow>(withValues(this.insertManySql, [json]));
     // The inserted rows come back in input order; a row whose key was held is missing.
     let next = 0;
     return rows.map((row) => {
@@ -219,4 +209,13 @@ export class JobsRepository {
     if (res.rows.length === 0) throw new JobNotFoundError(id);
     return res.rows[0];
   }
+}
+
+/** One row of `insertMany`'s JSON parameter; the payload goes in as the JSON text it already is. */
+function rowJson(r: NewJobRow): string {
+  return (
+    `{"q":${JSON.stringify(r.queue)},"ty":${JSON.stringify(r.type)},"p":${r.payloadJson},"pr":${r.priority},` +
+    `"ma":${r.maxAttempts},"at":${r.runAt === null ? 'null' : JSON.stringify(r.runAt.toISOString())},` +
+    `"dl":${r.delayMs === null ? 'null' : r.delayMs},"k":${r.idempotencyKey === null ? 'null' : JSON.stringify(r.idempotencyKey)}}`
+  );
 }
