@@ -11,6 +11,7 @@ import { NotificationListener } from './notification-listener';
 import { failureOutcome } from './outcome-policy';
 import { OutcomeWriter } from './outcome-writer';
 import { QueueLoop } from './queue-loop';
+import { ScheduleLoop } from './schedule-loop';
 import type { RuntimeObserver } from './runtime-observer';
 import type { OutcomeSink, RunningAttempt } from './running-attempt';
 import { drainAndHandBack } from './shutdown';
@@ -42,6 +43,8 @@ export class NodeRuntime implements OutcomeSink {
   private leases?: LeaseKeeper;
   private maintenance?: Maintenance;
   private rollup?: ThroughputRollup;
+  /** Fires due schedules (nodes with `workers` on; see ScheduleLoop). */
+  private scheduler?: ScheduleLoop;
   /** The one referenced handle of the runtime (its other timers are unref'd): see `start`. */
   private keepAlive?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -61,6 +64,12 @@ export class NodeRuntime implements OutcomeSink {
     if (options.workers && this.deps.minutes) {
       this.rollup = new ThroughputRollup(storage.stats, this.deps.minutes, logger);
       this.rollup.start();
+    }
+    if (options.workers) {
+      const { schedules, jobs } = storage;
+      const { pollIntervalMs } = options;
+      this.scheduler = new ScheduleLoop({ schedules, jobs, pollIntervalMs, logger, observer: this.deps.observer });
+      this.scheduler.start();
     }
     if (!this.runsWorkers) return;
     const queues = new Set(Object.keys(options.queues));
@@ -131,6 +140,11 @@ export class NodeRuntime implements OutcomeSink {
     this.loops.get(queue)?.wake();
   }
 
+  /** Look for due schedules now (one was created, changed or resumed here). */
+  wakeScheduler(): void {
+    this.scheduler?.wake();
+  }
+
   wakeAll(): void {
     for (const loop of this.loops.values()) loop.wake();
   }
@@ -192,6 +206,7 @@ export class NodeRuntime implements OutcomeSink {
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    await this.scheduler?.stop();
     if (this.loops.size > 0) {
       this.maintenance?.stop();
       this.leases?.beginShutdown();

@@ -60,6 +60,11 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
     this.runtime.wake(queue);
   }
 
+  /** Look for due schedules now (one was created, changed or resumed on this node). */
+  wakeScheduler(): void {
+    this.runtime.wakeScheduler();
+  }
+
   /** Look for work in every queue now. */
   wakeAll(): void {
     this.runtime.wakeAll();

@@ -8,6 +8,7 @@ import { ListenerConnection, type ListenerEvents } from './listener-connection';
 import { assertSchemaVersion, runMigrations } from './migrator';
 import { NodesRepository } from './nodes.repository';
 import { QueuesRepository } from './queues.repository';
+import { SchedulesRepository } from './schedules.repository';
 import { StatsRepository } from './stats.repository';
 
 /**
@@ -22,6 +23,7 @@ export class JobsStorage {
   readonly stats: StatsRepository;
   readonly nodes: NodesRepository;
   readonly changes: ChangeFeedRepository;
+  readonly schedules: SchedulesRepository;
 
   constructor(readonly db: Database) {
     this.jobs = new JobsRepository(db);
@@ -31,6 +33,7 @@ export class JobsStorage {
     this.stats = new StatsRepository(db);
     this.nodes = new NodesRepository(db);
     this.changes = new ChangeFeedRepository(db);
+    this.schedules = new SchedulesRepository(db, this.jobs);
   }
 
   /**

@@ -5,6 +5,7 @@ import { initMigration } from './001-init';
 import { deliveryMigration } from './002-delivery';
 import { adminMigration } from './003-admin';
 import { nodesMigration } from './004-nodes';
+import { schedulesMigration } from './006-schedules';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -61,6 +62,16 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
     name: 'reserved',
     statements: () => [],
     down: (s) => [`DELETE FROM ${s}.schema_migrations WHERE version = 5`],
+  },
+  {
+    version: 6,
+    name: 'schedules',
+    statements: schedulesMigration,
+    down: (s) => [
+      `DROP TABLE ${s}.schedule_runs`,
+      `DROP TABLE ${s}.schedules`,
+      `DELETE FROM ${s}.schema_migrations WHERE version = 6`,
+    ],
   },
 ];
 

@@ -1,0 +1,96 @@
+import type { SchemaNames } from '../schema-name';
+import type { Statement } from './statement';
+
+/** What the scheduler reads of a claimed schedule. */
+const CLAIM_COLUMNS = `s.name, s.type, s.cron, s.time_zone, s.interval_ms, s.payload::text AS payload_json, s.queue,
+  s.priority, s.max_attempts, s.missed, s.max_catch_up, s.overlap, s.jitter_ms, s.next_run_at, s.queued_occurrence,
+  s.last_job_id`;
+
+/** The statements of the scheduler's hot path: claim, reserve the ticks, record them. */
+export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }: SchemaNames) {
+  const busy = (alias: string) =>
+    `EXISTS (SELECT 1 FROM ${jobs} j WHERE j.id = ${alias}.last_job_id AND j.state IN ('pending', 'scheduled', 'running'))`;
+  return {
+    /**
+     * Up to $1 due schedules, locked for this transaction; a schedule another node is firing is
+     * skipped, not waited for. The row returned is the locked, current version (a schedule that
+     * another node fired meanwhile no longer matches `next_run_at <= now()` and is left out), so two
+     * nodes never fire one tick.
+     */
+    claimDue: {
+      name: `${schema}.schedules_claim_due`,
+      text: `SELECT ${CLAIM_COLUMNS}, ${busy('s')} AS previous_busy, now() AS db_now
+        FROM ${schedules} s
+        WHERE NOT s.paused AND NOT s.removed_from_code AND s.next_run_at <= now()
+        ORDER BY s.next_run_at
+        LIMIT $1
+        FOR UPDATE OF s SKIP LOCKED`,
+    },
+
+    /** Up to $1 schedules with a waiting tick whose previous job has finished (overlap 'queue'). */
+    claimReleasable: {
+      name: `${schema}.schedules_claim_releasable`,
+      text: `SELECT ${CLAIM_COLUMNS}, false AS previous_busy, now() AS db_now
+        FROM ${schedules} s
+        WHERE s.queued_occurrence IS NOT NULL AND NOT s.paused AND NOT s.removed_from_code AND NOT ${busy('s')}
+        LIMIT $1
+        FOR UPDATE OF s SKIP LOCKED`,
+    },
+
+    /** History rows of new ticks ($1 schedules, $2 ticks, $3 outcomes); returns those it added: a
+     * tick that already has its row gets no second one, and so no second job. */
+    reserve: {
+      name: `${schema}.schedules_reserve`,
+      text: `INSERT INTO ${scheduleRuns} (schedule, occurrence, outcome)
+        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[])
+        ON CONFLICT (schedule, occurrence) DO NOTHING
+        RETURNING schedule, occurrence`,
+    },
+
+    /**
+     * Records the jobs of the ticks ($1 schedule, $2 tick, $3 job id, $4 outcome), then moves each
+     * schedule on ($5 name, $6 next tick, $7 waiting tick, $8 last tick, $9 its outcome, $10 last
+     * job, $11 missed ticks). Returns each recorded tick's lag: tick to this write, the last one
+     * before the commit.
+     */
+    finish: {
+      text: `WITH r AS (
+          UPDATE ${scheduleRuns} u SET job_id = d.job_id, outcome = d.outcome, fired_at = clock_timestamp()
+          FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::text[]) AS d(schedule, occurrence, job_id, outcome)
+          WHERE u.schedule = d.schedule AND u.occurrence = d.occurrence
+          RETURNING u.outcome, u.fired_at, u.occurrence
+        ), s AS (
+          UPDATE ${schedules} s SET next_run_at = d.next_run_at, queued_occurrence = d.queued,
+            last_run_at = COALESCE(d.last_run_at, s.last_run_at), last_outcome = COALESCE(d.last_outcome, s.last_outcome),
+            last_job_id = COALESCE(d.last_job_id, s.last_job_id), missed_ticks = s.missed_ticks + d.missed,
+            last_missed_at = CASE WHEN d.missed > 0 THEN now() ELSE s.last_missed_at END
+          FROM unnest($5::text[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[],
+            $11::bigint[]) AS d(name, next_run_at, queued, last_run_at, last_outcome, last_job_id, missed)
+          WHERE s.name = d.name
+          RETURNING 1
+        )
+        SELECT r.outcome, (extract(epoch FROM r.fired_at - r.occurrence) * 1000)::float8 AS lag_ms
+        FROM r WHERE (SELECT count(*) FROM s) >= 0`,
+    },
+
+    /** Milliseconds until the earliest tick of a schedule that may fire (0 when due), or null. */
+    nextDue: {
+      name: `${schema}.schedules_next_due`,
+      text: `SELECT GREATEST(0, ceil(extract(epoch FROM min(next_run_at) - clock_timestamp()) * 1000))::float8 AS ms
+        FROM ${schedules} WHERE NOT paused AND NOT removed_from_code`,
+    },
+
+    /** Keeps the newest $2 history rows of each of the next $3 schedules after name $1 (in name
+     * order); returns the last name seen (null: the end) and how many rows went. */
+    prune: {
+      text: `WITH c AS (
+          SELECT s.name, (SELECT x.occurrence FROM ${scheduleRuns} x WHERE x.schedule = s.name
+                          ORDER BY x.occurrence DESC OFFSET $2 LIMIT 1) AS cutoff
+          FROM ${schedules} s WHERE s.name > $1 ORDER BY s.name LIMIT $3
+        ), d AS (
+          DELETE FROM ${scheduleRuns} r USING c WHERE r.schedule = c.name AND r.occurrence <= c.cutoff RETURNING 1
+        )
+        SELECT max(c.name) AS last, (SELECT count(*) FROM d)::int AS deleted FROM c`,
+    },
+  } satisfies Record<string, Statement>;
+}
