@@ -31,9 +31,9 @@ type Statements = ReturnType<typeof scheduleFireStatements>;
 
 /**
  * One firing transaction, on `client` inside BEGIN: claim up to `limit` schedules, let the planner
- * decide, reserve each new tick's history row (a tick that has its row already gets nothing more),
- * insert the jobs through the jobs repository (the same insert as an enqueue), record them and move
- * each schedule to its next tick. Committed by the caller: all of it happens, or none of it.
+ * decide, leave out any tick that has its history row already, insert the jobs through the jobs
+ * repository (the same insert as an enqueue), then record the ticks and move each schedule to its
+ * next tick. Committed by the caller: all of it happens, or none of it.
  */
 export async function fireSchedules(
   client: PoolClient,
@@ -48,49 +48,58 @@ export async function fireSchedules(
   if (claimed.length === 0) return { claimed: 0, lagsMs: [], jobs: 0 };
   const firings = await plan(claimed);
 
-  const fresh = firings.flatMap((f) => f.runs.map((run) => ({ name: f.name, ...run })));
-  const reserved = new Set<string>();
-  if (fresh.length > 0) {
+  // Ticks recorded already (never, while the row locks hold; a cadence moved onto an old tick at
+  // worst): they are left out, so no tick gets a second job.
+  const planned = firings.flatMap((f) => f.runs.map((run) => ({ name: f.name, ...run })));
+  const done = new Set<string>();
+  if (planned.length > 0) {
     const res = await client.query<{ schedule: string; occurrence: Date }>(
-      withValues(sql.reserve, [fresh.map((r) => r.name), fresh.map((r) => r.occurrence), fresh.map((r) => r.outcome)]),
+      withValues(sql.fired, [planned.map((r) => r.name), planned.map((r) => r.occurrence)]),
     );
-    for (const row of res.rows) reserved.add(key(row.schedule, row.occurrence));
+    for (const row of res.rows) done.add(key(row.schedule, row.occurrence));
   }
+  const fresh = planned.filter((r) => !done.has(key(r.name, r.occurrence)));
+  const releases = firings.filter((f) => f.release !== null);
 
-  // Jobs in firing order: each schedule's released tick, then its new ticks, oldest first.
-  const toInsert: Array<{ name: string; occurrence: Date; outcome: string; job: NewJobRow }> = [];
-  for (const f of firings) {
-    // A released tick keeps its outcome `queued`: it waited, then got its job.
-    if (f.release)
-      toInsert.push({ name: f.name, occurrence: f.release.occurrence, outcome: 'queued', job: f.release.job });
-    for (const run of f.runs) {
-      if (run.job && reserved.has(key(f.name, run.occurrence))) toInsert.push({ name: f.name, ...run, job: run.job });
-    }
-  }
+  // Jobs in firing order: the released ticks, then the new ones.
+  const withJobs = [
+    ...releases.map((f) => ({ name: f.name, job: f.release!.job })),
+    ...fresh.filter((r) => r.job !== null).map((r) => ({ name: r.name, job: r.job! })),
+  ];
   const inserted = await jobs.insertMany(
-    toInsert.map((t) => t.job),
+    withJobs.map((w) => w.job),
     client,
   );
-  if (inserted.length !== toInsert.length) throw new Error('Schedule jobs: the insert returned fewer jobs than given');
-
+  if (inserted.length !== withJobs.length) throw new Error('Schedule jobs: the insert returned fewer jobs than given');
+  const ids = inserted.map((j) => j.id);
   const lastJob = new Map<string, string>();
-  toInsert.forEach((t, i) => lastJob.set(t.name, inserted[i].id));
-  const last = firings.map((f) => f.runs.filter((r) => reserved.has(key(f.name, r.occurrence))).pop());
+  withJobs.forEach((w, i) => lastJob.set(w.name, ids[i]));
+  const freshIds: Array<string | null> = [];
+  let next = releases.length;
+  for (const r of fresh) freshIds.push(r.job === null ? null : ids[next++]);
+
+  const lastOf = (f: ScheduleFiring) => fresh.filter((r) => r.name === f.name).pop();
+  const last = firings.map(lastOf);
   const res = await client.query<{ outcome: string; lag_ms: number }>(
     withValues(sql.finish, [
-      toInsert.map((t) => t.name),
-      toInsert.map((t) => t.occurrence),
-      inserted.map((j) => j.id),
-      toInsert.map((t) => t.outcome),
+      fresh.map((r) => r.name),
+      fresh.map((r) => r.occurrence),
+      fresh.map((r) => r.outcome),
+      freshIds,
+      releases.map((f) => f.name),
+      releases.map((f) => f.release!.occurrence),
+      ids.slice(0, releases.length),
       firings.map((f) => f.name),
       firings.map((f) => f.nextRunAt),
       firings.map((f) => f.queuedOccurrence),
       last.map((r, i) => r?.occurrence ?? firings[i].release?.occurrence ?? null),
+      // A released tick keeps its outcome `queued`: it waited, then got its job.
       last.map((r, i) => r?.outcome ?? (firings[i].release ? 'queued' : null)),
       firings.map((f) => lastJob.get(f.name) ?? null),
       firings.map((f) => f.missed),
     ]),
   );
+  if (res.rows.length !== fresh.length) throw new Error('Schedule ticks: a tick was recorded meanwhile; rolled back');
   const lagsMs = res.rows.filter((r) => r.outcome === 'enqueued').map((r) => r.lag_ms);
   return { claimed: claimed.length, lagsMs, jobs: inserted.length };
 }

@@ -6,7 +6,7 @@ const CLAIM_COLUMNS = `s.name, s.type, s.cron, s.time_zone, s.interval_ms, s.pay
   s.priority, s.max_attempts, s.missed, s.max_catch_up, s.overlap, s.jitter_ms, s.next_run_at, s.queued_occurrence,
   s.last_job_id`;
 
-/** The statements of the scheduler's hot path: claim, reserve the ticks, record them. */
+/** The statements of the scheduler's hot path: claim, check the ticks, record them. */
 export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }: SchemaNames) {
   const busy = (alias: string) =>
     `EXISTS (SELECT 1 FROM ${jobs} j WHERE j.id = ${alias}.last_job_id AND j.state IN ('pending', 'scheduled', 'running'))`;
@@ -37,40 +37,45 @@ export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }
         FOR UPDATE OF s SKIP LOCKED`,
     },
 
-    /** History rows of new ticks ($1 schedules, $2 ticks, $3 outcomes); returns those it added: a
-     * tick that already has its row gets no second one, and so no second job. */
-    reserve: {
-      name: `${schema}.schedules_reserve`,
-      text: `INSERT INTO ${scheduleRuns} (schedule, occurrence, outcome)
-        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[])
-        ON CONFLICT (schedule, occurrence) DO NOTHING
-        RETURNING schedule, occurrence`,
+    /** Of the ticks ($1 schedules, $2 ticks), those that have their history row already: they get
+     * no second job. Run under the schedules' row locks, which every writer of history takes. */
+    fired: {
+      name: `${schema}.schedules_fired`,
+      text: `SELECT r.schedule, r.occurrence FROM ${scheduleRuns} r
+        JOIN unnest($1::text[], $2::timestamptz[]) AS d(schedule, occurrence)
+          ON r.schedule = d.schedule AND r.occurrence = d.occurrence`,
     },
 
     /**
-     * Records the jobs of the ticks ($1 schedule, $2 tick, $3 job id, $4 outcome), then moves each
-     * schedule on ($5 name, $6 next tick, $7 waiting tick, $8 last tick, $9 its outcome, $10 last
-     * job, $11 missed ticks). Returns each recorded tick's lag: tick to this write, the last one
+     * Records the ticks ($1 schedule, $2 tick, $3 outcome, $4 job id or null), the jobs of released
+     * waiting ticks ($5 schedule, $6 tick, $7 job id), then moves each schedule on ($8 name, $9 next
+     * tick, $10 waiting tick, $11 last tick, $12 its outcome, $13 last job, $14 missed ticks).
+     * Returns how many ticks it recorded, and the lag of each: tick to this write, the last one
      * before the commit.
      */
     finish: {
       text: `WITH r AS (
-          UPDATE ${scheduleRuns} u SET job_id = d.job_id, outcome = d.outcome, fired_at = clock_timestamp()
-          FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::text[]) AS d(schedule, occurrence, job_id, outcome)
+          INSERT INTO ${scheduleRuns} (schedule, occurrence, outcome, job_id)
+          SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bigint[])
+          ON CONFLICT (schedule, occurrence) DO NOTHING
+          RETURNING outcome, fired_at, occurrence
+        ), released AS (
+          UPDATE ${scheduleRuns} u SET job_id = d.job_id, fired_at = clock_timestamp()
+          FROM unnest($5::text[], $6::timestamptz[], $7::bigint[]) AS d(schedule, occurrence, job_id)
           WHERE u.schedule = d.schedule AND u.occurrence = d.occurrence
-          RETURNING u.outcome, u.fired_at, u.occurrence
+          RETURNING 1
         ), s AS (
           UPDATE ${schedules} s SET next_run_at = d.next_run_at, queued_occurrence = d.queued,
             last_run_at = COALESCE(d.last_run_at, s.last_run_at), last_outcome = COALESCE(d.last_outcome, s.last_outcome),
             last_job_id = COALESCE(d.last_job_id, s.last_job_id), missed_ticks = s.missed_ticks + d.missed,
             last_missed_at = CASE WHEN d.missed > 0 THEN now() ELSE s.last_missed_at END
-          FROM unnest($5::text[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[],
-            $11::bigint[]) AS d(name, next_run_at, queued, last_run_at, last_outcome, last_job_id, missed)
+          FROM unnest($8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::bigint[],
+            $14::bigint[]) AS d(name, next_run_at, queued, last_run_at, last_outcome, last_job_id, missed)
           WHERE s.name = d.name
           RETURNING 1
         )
         SELECT r.outcome, (extract(epoch FROM r.fired_at - r.occurrence) * 1000)::float8 AS lag_ms
-        FROM r WHERE (SELECT count(*) FROM s) >= 0`,
+        FROM r WHERE (SELECT count(*) FROM s) + (SELECT count(*) FROM released) >= 0`,
     },
 
     /** Milliseconds until the earliest tick of a schedule that may fire (0 when due), or null. */
