@@ -36,9 +36,12 @@ export function schedulesMigration(s: string): string[] {
        updated_at timestamptz NOT NULL DEFAULT now(),
        updated_by text,
        CHECK ((cron IS NULL) <> (interval_ms IS NULL))
-     )`,
-    // The claim: due schedules by tick, only those that may fire.
-    `CREATE INDEX schedules_due_idx ON ${s}.schedules (next_run_at) WHERE NOT paused AND NOT removed_from_code`,
+     ) WITH (fillfactor = 50)`,
+    // No index on next_run_at, on purpose: firing a tick then changes no indexed column, so the
+    // update is HOT and its dead row versions are pruned from the page as it goes, without VACUUM.
+    // An index on the tick would get an entry per tick, and the claim would walk every dead one
+    // until a VACUUM (measured: p99 lag 430 ms after 60 s of 1,000 ticks/s with autovacuum off).
+    // The claim reads the small table whole instead (its rows are the schedules, not the ticks).
     // Ticks waiting for the previous job to finish (overlap 'queue'): usually none.
     `CREATE INDEX schedules_queued_idx ON ${s}.schedules (name) WHERE queued_occurrence IS NOT NULL`,
     `CREATE TABLE ${s}.schedule_runs (
