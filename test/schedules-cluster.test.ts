@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadavg } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { JobSchedulesService } from '@app/jobs';
 import { createTestApp, type TestApp } from './support/app';
@@ -103,13 +104,20 @@ describe(`${SCHEDULES} schedules every second on 3 nodes for ${SECONDS} s`, () =
                 (SELECT count(*)::int FROM "${schema}".schedule_runs WHERE job_id IS NOT NULL) AS runs,
                 (SELECT count(DISTINCT job_id)::int FROM "${schema}".schedule_runs) AS distinct_jobs`,
       );
-      const lags = (
-        await pool.query<{ ms: number }>(
-          `SELECT (extract(epoch FROM fired_at - occurrence) * 1000)::float8 AS ms FROM "${schema}".schedule_runs
-           WHERE occurrence BETWEEN $1 AND $2`,
+      const lagRows = (
+        await pool.query<{ ms: number; at: Date }>(
+          `SELECT (extract(epoch FROM fired_at - occurrence) * 1000)::float8 AS ms, occurrence AS at
+           FROM "${schema}".schedule_runs WHERE occurrence BETWEEN $1 AND $2`,
           [from, to],
         )
-      ).rows.map((r) => r.ms);
+      ).rows;
+      const lags = lagRows.map((r) => r.ms);
+      // p99 per 10 s of the window: a lag that grows over time would show here.
+      const buckets = new Map<number, number[]>();
+      for (const r of lagRows) {
+        const b = Math.floor((r.at.getTime() - from.getTime()) / 10_000);
+        buckets.set(b, [...(buckets.get(b) ?? []), r.ms]);
+      }
       const byNode = await pool.query(
         `SELECT count(*)::int AS n FROM "${schema}".nodes`, // all three registered and firing
       );
@@ -124,6 +132,8 @@ describe(`${SCHEDULES} schedules every second on 3 nodes for ${SECONDS} s`, () =
         lagMaxMs: Math.round(Math.max(...lags)),
         throughputIdle: Math.round(idle),
         throughputWithSchedules: Math.round(busy),
+        lagP99Per10s: [...buckets.keys()].sort((a, b) => a - b).map((b) => Math.round(percentile(buckets.get(b)!, 99))),
+        loadAverage1m: Number(loadavg()[0].toFixed(2)),
       };
       console.warn(`# schedules load: ${JSON.stringify(figures)}`);
       assert.equal(byNode.rows[0].n, 3);
