@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobsRepository } from '../storage/jobs.repository';
 import type { SchedulesRepository } from '../storage/schedules.repository';
 import type { RuntimeObserver } from './runtime-observer';
@@ -16,6 +17,9 @@ const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 1_000;
 /** During an outage, a warning at most this often. */
 const WARN_EVERY_MS = 30_000;
+/** How long shutdown waits for a pass under way (a pass stuck on an unreachable database is left
+ * to fail: its transaction rolls back and its ticks stay due for the other nodes). */
+const STOP_WAIT_MS = 5_000;
 
 export interface ScheduleLoopDeps {
   schedules: SchedulesRepository;
@@ -60,11 +64,11 @@ export class ScheduleLoop {
     else this.schedule(0);
   }
 
-  /** Stops; a pass under way finishes first (its transaction commits or rolls back whole). */
+  /** Stops; a pass under way gets up to 5 s to finish (its transaction commits or rolls back whole). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.pass;
+    if (this.pass) await Promise.race([this.pass, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
   }
 
   private schedule(delayMs: number): void {
