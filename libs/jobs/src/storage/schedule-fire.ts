@@ -52,9 +52,12 @@ export async function fireSchedules(
   // worst): they are left out, so no tick gets a second job.
   const planned = firings.flatMap((f) => f.runs.map((run) => ({ name: f.name, ...run })));
   const done = new Set<string>();
-  if (planned.length > 0) {
+  const next = new Map(claimed.map((c) => [key(c.name, c.next_run_at), c.next_recorded]));
+  for (const r of planned) if (next.get(key(r.name, r.occurrence))) done.add(key(r.name, r.occurrence));
+  const others = planned.filter((r) => !next.has(key(r.name, r.occurrence)));
+  if (others.length > 0) {
     const res = await client.query<{ schedule: string; occurrence: Date }>(
-      withValues(sql.fired, [planned.map((r) => r.name), planned.map((r) => r.occurrence)]),
+      withValues(sql.fired, [others.map((r) => r.name), others.map((r) => r.occurrence)]),
     );
     for (const row of res.rows) done.add(key(row.schedule, row.occurrence));
   }
@@ -75,8 +78,8 @@ export async function fireSchedules(
   const lastJob = new Map<string, string>();
   withJobs.forEach((w, i) => lastJob.set(w.name, ids[i]));
   const freshIds: Array<string | null> = [];
-  let next = releases.length;
-  for (const r of fresh) freshIds.push(r.job === null ? null : ids[next++]);
+  let at = releases.length;
+  for (const r of fresh) freshIds.push(r.job === null ? null : ids[at++]);
 
   const lastOf = (f: ScheduleFiring) => fresh.filter((r) => r.name === f.name).pop();
   const last = firings.map(lastOf);

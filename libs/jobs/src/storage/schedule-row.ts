@@ -127,6 +127,8 @@ export interface ClaimedScheduleRow {
   queued_occurrence: Date | null;
   last_job_id: string | null;
   previous_busy: boolean;
+  /** Its `next_run_at` tick has a history row already (it will get no job). */
+  next_recorded: boolean;
   /** The database's time at the claim: the "now" every due tick is measured against. */
   db_now: Date;
 }

@@ -10,6 +10,8 @@ const CLAIM_COLUMNS = `s.name, s.type, s.cron, s.time_zone, s.interval_ms, s.pay
 export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }: SchemaNames) {
   const busy = (alias: string) =>
     `EXISTS (SELECT 1 FROM ${jobs} j WHERE j.id = ${alias}.last_job_id AND j.state IN ('pending', 'scheduled', 'running'))`;
+  // Whether the next tick is recorded already: answers the check for on-time ticks in the claim.
+  const recorded = `EXISTS (SELECT 1 FROM ${scheduleRuns} r WHERE r.schedule = s.name AND r.occurrence = s.next_run_at)`;
   return {
     /**
      * Up to $1 due schedules, locked for this transaction; a schedule another node is firing is
@@ -19,7 +21,7 @@ export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }
      */
     claimDue: {
       name: `${schema}.schedules_claim_due`,
-      text: `SELECT ${CLAIM_COLUMNS}, ${busy('s')} AS previous_busy, now() AS db_now
+      text: `SELECT ${CLAIM_COLUMNS}, ${busy('s')} AS previous_busy, ${recorded} AS next_recorded, now() AS db_now
         FROM ${schedules} s
         WHERE NOT s.paused AND NOT s.removed_from_code AND s.next_run_at <= now()
         ORDER BY s.next_run_at
@@ -30,7 +32,7 @@ export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }
     /** Up to $1 schedules with a waiting tick whose previous job has finished (overlap 'queue'). */
     claimReleasable: {
       name: `${schema}.schedules_claim_releasable`,
-      text: `SELECT ${CLAIM_COLUMNS}, false AS previous_busy, now() AS db_now
+      text: `SELECT ${CLAIM_COLUMNS}, false AS previous_busy, ${recorded} AS next_recorded, now() AS db_now
         FROM ${schedules} s
         WHERE s.queued_occurrence IS NOT NULL AND NOT s.paused AND NOT s.removed_from_code AND NOT ${busy('s')}
         LIMIT $1
@@ -38,12 +40,16 @@ export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }
     },
 
     /** Of the ticks ($1 schedules, $2 ticks), those that have their history row already: they get
-     * no second job. Run under the schedules' row locks, which every writer of history takes. */
+     * no second job. Run under the schedules' row locks, which every writer of history takes; only
+     * for ticks other than the claimed next ones (catch-ups), which the claim checked itself. */
     fired: {
       name: `${schema}.schedules_fired`,
-      text: `SELECT r.schedule, r.occurrence FROM ${scheduleRuns} r
-        JOIN unnest($1::text[], $2::timestamptz[]) AS d(schedule, occurrence)
-          ON r.schedule = d.schedule AND r.occurrence = d.occurrence`,
+      // LATERAL: one primary-key probe per tick, whatever the size of the history (a join let the
+      // generic plan read the whole table: 12 ms a batch at 10,000 rows).
+      text: `SELECT d.schedule, d.occurrence FROM unnest($1::text[], $2::timestamptz[]) AS d(schedule, occurrence)
+        CROSS JOIN LATERAL (
+          SELECT 1 FROM ${scheduleRuns} r WHERE r.schedule = d.schedule AND r.occurrence = d.occurrence
+        ) hit`,
     },
 
     /**
