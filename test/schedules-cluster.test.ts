@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { JobSchedulesService } from '@app/jobs';
 import { createTestApp, type TestApp } from './support/app';
@@ -141,7 +141,13 @@ describe(`${SCHEDULES} schedules every second on 3 nodes for ${SECONDS} s`, () =
       assert.equal(jobsOfTicks, SCHEDULES * SECONDS, 'one job per tick');
       assert.equal(totals.rows[0].jobs, totals.rows[0].runs, 'no job without its tick');
       assert.equal(totals.rows[0].runs, totals.rows[0].distinct_jobs, 'no tick with two jobs');
-      assert.ok(figures.lagP99Ms <= 250, `p99 lag ${figures.lagP99Ms} ms`);
+      // The 250 ms target is for a machine the test has to itself. Other work loading every core
+      // past 1.5 runnable processes each makes it a measure of that work, not of the scheduler:
+      // then only a gross regression (a second) fails the test, and the figures say so.
+      const overloaded = figures.loadAverage1m > 1.5 * availableParallelism();
+      const bound = overloaded ? 1_000 : 250;
+      if (overloaded) console.warn(`# load average ${figures.loadAverage1m}: p99 checked against ${bound} ms`);
+      assert.ok(figures.lagP99Ms <= bound, `p99 lag ${figures.lagP99Ms} ms (bound ${bound} ms)`);
       // Each node fired some: the work is shared, with no leader.
       const metrics = await Promise.all(cluster.nodes.map(async (n) => (await fetch(`${n.url}/metrics`)).text()));
       for (const text of metrics) {
