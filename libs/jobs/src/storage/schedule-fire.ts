@@ -73,8 +73,12 @@ export async function fireSchedules(
     withJobs.map((w) => w.job),
     client,
   );
-  if (inserted.length !== withJobs.length) throw new Error('Schedule jobs: the insert returned fewer jobs than given');
-  const ids = inserted.map((j) => j.id);
+  // Jobs without an idempotency key are never skipped: one per row, in row order.
+  const ids = inserted.map((j) => {
+    if (!j) throw new Error('Schedule jobs: the insert skipped a job');
+    return j.id;
+  });
+  if (ids.length !== withJobs.length) throw new Error('Schedule jobs: the insert returned fewer jobs than given');
   const lastJob = new Map<string, string>();
   withJobs.forEach((w, i) => lastJob.set(w.name, ids[i]));
   const freshIds: Array<string | null> = [];

@@ -99,6 +99,7 @@ export class SchedulesRepository {
       const locked = await client.query(withValues(this.sql.lock, [name]));
       if (locked.rows.length === 0) return null;
       const [inserted] = await this.jobs.insertMany([job], client);
+      if (!inserted) throw new Error('Run now: the insert returned no job');
       await client.query(withValues(this.sql.recordManual, [name, inserted.id, actor]));
       return inserted.id;
     });
