@@ -66,6 +66,7 @@ describe('admin API access control', () => {
       cancel: false,
       pause: false,
       delete: false,
+      schedule: false,
     });
     const create = await call('POST', '/api/jobs', viewer, { type: 'acc.noop', payload: {} });
     assert.equal(create.status, 403);

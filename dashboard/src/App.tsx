@@ -7,6 +7,8 @@ import { NotFoundView } from './views/NotFoundView';
 import { OverviewView } from './views/OverviewView';
 import { QueuesView } from './views/QueuesView';
 import { RetriesView } from './views/RetriesView';
+import { ScheduleDetailView } from './views/ScheduleDetailView';
+import { SchedulesView } from './views/SchedulesView';
 
 function CurrentView() {
   const { path } = useRouter();
@@ -18,6 +20,9 @@ function CurrentView() {
   if (normalized === '/retries') return <RetriesView />;
   if (normalized === '/dead-letters') return <DeadLettersView />;
   if (normalized === '/queues') return <QueuesView />;
+  if (normalized === '/schedules') return <SchedulesView />;
+  const schedule = matchPath('/schedules/:name', normalized);
+  if (schedule) return <ScheduleDetailView key={schedule.name} name={schedule.name} />;
   return <NotFoundView path={path} />;
 }
 

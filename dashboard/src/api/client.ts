@@ -45,8 +45,13 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 }
 
 export async function postJson<T>(path: string, body: unknown = {}): Promise<T> {
+  return sendJson<T>('POST', path, body);
+}
+
+/** A write (`POST`, `PATCH`, `DELETE`) with a JSON body and the CSRF header. */
+export async function sendJson<T>(method: string, path: string, body: unknown = {}): Promise<T> {
   const res = await fetch(path, {
-    method: 'POST',
+    method,
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-requested-with': 'jobs-dashboard' },
     body: JSON.stringify(body),
   });

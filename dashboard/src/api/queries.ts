@@ -14,7 +14,17 @@ export function useMe() {
 /** The caller's rights; everything `false` until known, so actions appear only once allowed. */
 export function useAccess(): Access {
   const { data } = useMe();
-  return data?.access ?? { read: true, replay: false, cancel: false, pause: false, delete: false, enqueue: false };
+  return (
+    data?.access ?? {
+      read: true,
+      replay: false,
+      cancel: false,
+      pause: false,
+      delete: false,
+      enqueue: false,
+      schedule: false,
+    }
+  );
 }
 
 export function useQueues() {

@@ -102,6 +102,7 @@ export interface Access {
   pause: boolean;
   delete: boolean;
   enqueue: boolean;
+  schedule: boolean;
 }
 
 /** Filters of `GET /api/jobs`, also the body's `filter` of the bulk actions. */

@@ -8,6 +8,7 @@ const ITEMS = [
   { to: '/retries', label: 'Retries' },
   { to: '/dead-letters', label: 'Dead letters' },
   { to: '/queues', label: 'Queues' },
+  { to: '/schedules', label: 'Schedules' },
 ];
 
 /** The top bar: views, the caller's access, refresh. */

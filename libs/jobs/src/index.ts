@@ -9,6 +9,7 @@ export { JOBS_MODULE_OPTIONS, type JobsModuleExtras } from './jobs.module-defini
 export { JobHandler } from './decorators';
 export { JobsService, type QueueSettings } from './services/jobs.service';
 export { JobsRunner } from './services/jobs-runner';
+export { JobSchedulesService, MAX_SCHEDULE_RUNS_PAGE } from './services/job-schedules.service';
 export { DEFAULTS, JOB_STATES, LIMITS, TERMINAL_STATES } from './jobs.constants';
 export type {
   AttemptOutcome,
@@ -23,9 +24,17 @@ export type {
   JobHandlerInstance,
   JobHandlerMetadata,
   JobHandlerOptions,
+  JobScheduleDeclaration,
   JobsConnectionOptions,
   JobsModuleOptions,
   JobState,
+  MissedTicksPolicy,
+  OverlapPolicy,
+  Schedule,
+  ScheduleDefinition,
+  ScheduleOptions,
+  ScheduleRun,
+  ScheduleRunOutcome,
   JobWithAttempts,
   QueueOptions,
 } from './interfaces';

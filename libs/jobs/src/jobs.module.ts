@@ -7,6 +7,7 @@ import { JOBS_ASYNC_OPTIONS_TYPE, JobsConfigurableModule, JOBS_OPTIONS_TYPE } fr
 import { createJobsProviders } from './jobs.providers';
 import { JobsHealthIndicator } from './observability/jobs-health.indicator';
 import { JobsMetrics } from './observability/jobs-metrics';
+import { JobSchedulesService } from './services/job-schedules.service';
 import { JobsAdminService } from './services/jobs-admin.service';
 import { JobsRunner } from './services/jobs-runner';
 import { JobsService } from './services/jobs.service';
@@ -21,6 +22,8 @@ import { QueueStatisticsService } from './services/queue-statistics.service';
   providers: [
     JobsRegistry,
     JobsExplorer,
+    // Before the runner: the code's schedules are written before the scheduler starts.
+    JobSchedulesService,
     JobsRunner,
     JobsService,
     JobsAdminService,
@@ -30,6 +33,7 @@ import { QueueStatisticsService } from './services/queue-statistics.service';
   ],
   exports: [
     JobsService,
+    JobSchedulesService,
     JobsRunner,
     JobsAdminService,
     JobsMetrics,

@@ -5,6 +5,7 @@ import { ChangesController } from './changes.controller';
 import { JobsController } from './jobs.controller';
 import { MeController } from './me.controller';
 import { QueuesController } from './queues.controller';
+import { SchedulesController } from './schedules.controller';
 import { StatsController } from './stats.controller';
 import { NodesController } from './nodes.controller';
 
@@ -15,6 +16,7 @@ const CONTROLLERS = [
   NodesController,
   StatsController,
   ChangesController,
+  SchedulesController,
 ];
 
 /**

@@ -10,6 +10,8 @@ import {
   QueueFullError,
   UnknownJobTypeError,
   JobsUnavailableError,
+  ScheduleConflictError,
+  ScheduleNotFoundError,
 } from '../errors';
 
 /**
@@ -60,6 +62,8 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof PayloadTooLargeError) return [HttpStatus.PAYLOAD_TOO_LARGE, 'payload'];
   if (error instanceof JobNotFoundError) return [HttpStatus.NOT_FOUND, undefined];
   if (error instanceof JobStateError) return [HttpStatus.CONFLICT, 'state'];
+  if (error instanceof ScheduleNotFoundError) return [HttpStatus.NOT_FOUND, undefined];
+  if (error instanceof ScheduleConflictError) return [HttpStatus.CONFLICT, 'name'];
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];

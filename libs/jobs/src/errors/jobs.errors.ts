@@ -98,3 +98,19 @@ export class JobsUnavailableError extends JobsError {
     super(`Cannot ${action}: the database is unreachable (${cause.message})`);
   }
 }
+
+export class ScheduleNotFoundError extends JobsError {
+  constructor(readonly schedule: string) {
+    super(`Schedule "${schedule}" does not exist`);
+  }
+}
+
+/** The schedule cannot be created or changed that way: the name is taken, or it is defined in code. */
+export class ScheduleConflictError extends JobsError {
+  constructor(
+    readonly schedule: string,
+    reason: string,
+  ) {
+    super(`Schedule "${schedule}": ${reason}`);
+  }
+}

@@ -3,3 +3,4 @@ export * from './job-handler.interface';
 export * from './jobs-module-options.interface';
 export * from './job-admin.interface';
 export * from './internal.interface';
+export * from './schedule.interface';

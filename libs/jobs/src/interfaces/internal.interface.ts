@@ -63,3 +63,22 @@ export interface ParsedListQuery extends ParsedListFilter {
   /** Only jobs with a smaller id (the last id of the previous page). */
   before?: string;
 }
+
+/** A schedule ready to store, already validated (`core/schedule-input.ts`). */
+export interface NewScheduleRow {
+  name: string;
+  type: string;
+  cron: string | null;
+  timeZone: string;
+  intervalMs: number | null;
+  payloadJson: string;
+  queue: string;
+  priority: number;
+  maxAttempts: number;
+  missed: string;
+  maxCatchUp: number;
+  overlap: string;
+  jitterMs: number;
+  /** The first tick after now, for a new schedule or a changed cadence. */
+  nextRunAt: Date;
+}

@@ -1,4 +1,5 @@
 import type { Job, JobContext } from './job.interface';
+import type { JobScheduleDeclaration } from './schedule.interface';
 
 /** Exponential backoff with full jitter: the retry after failed attempt n waits a random time in
  * [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. */
@@ -15,6 +16,9 @@ export interface JobHandlerOptions {
   backoff?: BackoffOptions;
   /** Time after which `ctx.signal` is aborted and the attempt counts as failed. */
   timeoutMs?: number;
+  /** Enqueue a job of this type on a cadence, once per tick across the cluster (see README,
+   * "Recurring jobs"). Several schedules of one type need a `name` each. */
+  schedule?: JobScheduleDeclaration | JobScheduleDeclaration[];
 }
 
 export interface JobHandlerMetadata extends JobHandlerOptions {

@@ -103,6 +103,14 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
     registers: [],
   });
 
+  /** Time from a schedule's tick to its job's insert, for ticks this node fired on time. */
+  readonly scheduleLagSeconds = new Histogram({
+    name: 'jobs_schedule_lag_seconds',
+    help: "Time from a schedule's tick to the insert of its job, for ticks fired on time by this node",
+    buckets: WAIT_BUCKETS,
+    registers: [],
+  });
+
   /** Called by the runner when it starts workers. */
   attachRunner(nodeId: string, utilisation: () => { running: number; capacity: number }): void {
     this.nodeId = nodeId;
@@ -150,6 +158,10 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
       this.totals.crashed += n;
       counters(this.byQueue, queue).crashed += n;
     }
+  }
+
+  scheduleTicksFired(lagsMs: number[]): void {
+    for (const ms of lagsMs) this.scheduleLagSeconds.observe(Math.max(0, ms) / 1000);
   }
 
   snapshot(): JobsStatsSnapshot {

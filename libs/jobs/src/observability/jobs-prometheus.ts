@@ -116,6 +116,7 @@ export class JobsPrometheus {
     );
     this.registry.registerMetric(metrics.waitSeconds);
     this.registry.registerMetric(metrics.runSeconds);
+    this.registry.registerMetric(metrics.scheduleLagSeconds);
   }
 
   async text(): Promise<string> {

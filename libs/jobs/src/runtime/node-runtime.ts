@@ -13,6 +13,7 @@ import { failureOutcome } from './outcome-policy';
 import { OutcomeWriter } from './outcome-writer';
 import { QueueLoop } from './queue-loop';
 import { RetentionPruner } from './retention-pruner';
+import { ScheduleLoop } from './schedule-loop';
 import type { RuntimeObserver } from './runtime-observer';
 import type { OutcomeSink, RunningAttempt } from './running-attempt';
 import { drainAndHandBack } from './shutdown';
@@ -47,6 +48,8 @@ export class NodeRuntime implements OutcomeSink {
   private rollup?: ThroughputRollup;
   private pruner?: RetentionPruner;
   private upkeep?: TableUpkeep;
+  /** Fires due schedules (nodes with `workers` on; see ScheduleLoop). */
+  private scheduler?: ScheduleLoop;
   /** The one referenced handle of the runtime (its other timers are unref'd): see `start`. */
   private keepAlive?: NodeJS.Timeout;
   private shuttingDown = false;
@@ -77,6 +80,10 @@ export class NodeRuntime implements OutcomeSink {
         this.upkeep = new TableUpkeep(storage.maintenance, logger);
         this.upkeep.start();
       }
+      const { schedules, jobs } = storage;
+      const { pollIntervalMs } = options;
+      this.scheduler = new ScheduleLoop({ schedules, jobs, pollIntervalMs, logger, observer: this.deps.observer });
+      this.scheduler.start();
     }
     if (!this.runsWorkers) return;
     const queues = new Set(Object.keys(options.queues));
@@ -157,6 +164,11 @@ export class NodeRuntime implements OutcomeSink {
     this.loops.get(queue)?.wake();
   }
 
+  /** Look for due schedules now (one was created, changed or resumed here). */
+  wakeScheduler(): void {
+    this.scheduler?.wake();
+  }
+
   wakeAll(): void {
     for (const loop of this.loops.values()) loop.wake();
   }
@@ -218,6 +230,7 @@ export class NodeRuntime implements OutcomeSink {
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    await this.scheduler?.stop();
     if (this.loops.size > 0) {
       this.maintenance?.stop();
       this.leases?.beginShutdown();

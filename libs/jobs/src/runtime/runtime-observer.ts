@@ -21,4 +21,6 @@ export interface RuntimeObserver {
   handlerDetached(job: Job): void;
   /** Attempts of other nodes this node took back (dead node or expired lease), by queue. */
   attemptsTakenBack(byQueue: Record<string, number>): void;
+  /** Ticks of schedules this node fired on time, with each one's lag (tick to insert, ms). */
+  scheduleTicksFired?(lagsMs: number[]): void;
 }

@@ -70,6 +70,11 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
     return this.options.leaseMs;
   }
 
+  /** Look for due schedules now (one was created, changed or resumed on this node). */
+  wakeScheduler(): void {
+    this.runtime.wakeScheduler();
+  }
+
   /** Look for work in every queue now. */
   wakeAll(): void {
     this.runtime.wakeAll();

@@ -36,6 +36,12 @@ export class Database implements Queryable {
   /** Runs `work` in a transaction on one pooled client: committed if it resolves, else rolled back. */
   async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
+    // The pool listens for errors of idle clients only: a connection that drops between two
+    // statements of a transaction would otherwise be an unhandled 'error' event, which ends the
+    // process. The statement under way (or the next one) fails, and the client is discarded.
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -45,7 +51,8 @@ export class Database implements Queryable {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(lost);
     }
   }
 

@@ -9,6 +9,7 @@ import { MaintenanceRepository } from './maintenance.repository';
 import { assertSchemaVersion, runMigrations } from './migrator';
 import { NodesRepository } from './nodes.repository';
 import { QueuesRepository } from './queues.repository';
+import { SchedulesRepository } from './schedules.repository';
 import { StatsRepository } from './stats.repository';
 
 /**
@@ -24,6 +25,7 @@ export class JobsStorage {
   readonly nodes: NodesRepository;
   readonly changes: ChangeFeedRepository;
   readonly maintenance: MaintenanceRepository;
+  readonly schedules: SchedulesRepository;
 
   constructor(readonly db: Database) {
     this.jobs = new JobsRepository(db);
@@ -34,6 +36,7 @@ export class JobsStorage {
     this.nodes = new NodesRepository(db);
     this.changes = new ChangeFeedRepository(db);
     this.maintenance = new MaintenanceRepository(db);
+    this.schedules = new SchedulesRepository(db, this.jobs);
   }
 
   /**

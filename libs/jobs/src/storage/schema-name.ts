@@ -26,6 +26,9 @@ export interface SchemaNames {
   nodes: string;
   /** The per-minute throughput roll-up. */
   queueStats: string;
+  /** Recurring jobs, and their run history (one row per tick). */
+  schedules: string;
+  scheduleRuns: string;
   /** LISTEN/NOTIFY channel on which new ready jobs (payload: queue name) are announced. */
   wakeChannel: string;
   /** Channel on which cancellations of running jobs (payload: job id) are announced. */
@@ -43,6 +46,8 @@ export function schemaNames(schema: string): SchemaNames {
     queues: `${s}.queues`,
     nodes: `${s}.nodes`,
     queueStats: `${s}.queue_stats`,
+    schedules: `${s}.schedules`,
+    scheduleRuns: `${s}.schedule_runs`,
     wakeChannel: `${schema}_wake`,
     cancelChannel: `${schema}_cancel`,
   };

@@ -2,7 +2,7 @@ import type { CanActivate, Type } from '@nestjs/common';
 import type { Request } from 'express';
 
 /** Write actions of the admin API. Reading is allowed to anyone the host's guards let through. */
-export const JOBS_ACTIONS = ['enqueue', 'replay', 'cancel', 'pause', 'delete'] as const;
+export const JOBS_ACTIONS = ['enqueue', 'replay', 'cancel', 'pause', 'delete', 'schedule'] as const;
 export type JobsAction = (typeof JOBS_ACTIONS)[number];
 
 /** What a caller may do: everything, only read, or per action. */

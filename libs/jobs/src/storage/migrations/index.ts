@@ -6,6 +6,7 @@ import { deliveryMigration } from './002-delivery';
 import { adminMigration } from './003-admin';
 import { nodesMigration } from './004-nodes';
 import { hotPathDown, hotPathMigration } from './005-hot-path';
+import { schedulesMigration } from './006-schedules';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -56,6 +57,16 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
     ],
   },
   { version: 5, name: 'hot_path', statements: hotPathMigration, down: hotPathDown },
+  {
+    version: 6,
+    name: 'schedules',
+    statements: schedulesMigration,
+    down: (s) => [
+      `DROP TABLE ${s}.schedule_runs`,
+      `DROP TABLE ${s}.schedules`,
+      `DELETE FROM ${s}.schema_migrations WHERE version = 6`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;

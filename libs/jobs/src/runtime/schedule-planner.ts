@@ -1,0 +1,107 @@
+import type { Logger } from '@nestjs/common';
+import { Cadence } from '../core/schedule-cadence';
+import { planTicks } from '../core/schedule-plan';
+import { JobNotFoundError, JobStateError } from '../errors';
+import type { NewJobRow } from '../interfaces';
+import type { JobsRepository } from '../storage/jobs.repository';
+import type { ScheduleFiring } from '../storage/schedule-fire';
+import type { ClaimedScheduleRow } from '../storage/schedule-row';
+
+/** A schedule whose row cannot be planned (it should never happen: rows are checked when written)
+ * is looked at again this much later, so one bad row never stalls the others. */
+const BAD_ROW_RETRY_MS = 60_000;
+const MAX_CACHED_CADENCES = 10_000;
+
+/**
+ * Turns claimed schedules into firings: the policies (`planTicks`), the jobs to insert, and, for
+ * `overlap: 'replace'`, the cancel of the previous job (through the jobs repository's cancel, the
+ * same as an operator's, before the new job is inserted).
+ */
+export class SchedulePlanner {
+  /** Parsed cadences by spec: parsing a cron expression costs more than computing a tick. */
+  private readonly cadences = new Map<string, Cadence>();
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly logger: Logger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async plan(claimed: ClaimedScheduleRow[]): Promise<ScheduleFiring[]> {
+    const firings: ScheduleFiring[] = [];
+    for (const row of claimed) {
+      let plan: ReturnType<typeof planTicks>;
+      try {
+        plan = planTicks(
+          {
+            cadence: this.cadence(row),
+            nextRunAt: row.next_run_at,
+            missed: row.missed,
+            maxCatchUp: row.max_catch_up,
+            overlap: row.overlap,
+            jitterMs: row.jitter_ms,
+            previousBusy: row.previous_busy,
+            queuedOccurrence: row.queued_occurrence,
+          },
+          row.db_now,
+          this.random,
+        );
+      } catch (err) {
+        this.logger.error(`Schedule "${row.name}" cannot be planned (${(err as Error).message}); retrying in a minute`);
+        firings.push({
+          name: row.name,
+          runs: [],
+          release: null,
+          nextRunAt: new Date(row.db_now.getTime() + BAD_ROW_RETRY_MS),
+          queuedOccurrence: row.queued_occurrence,
+          missed: 0,
+        });
+        continue;
+      }
+      if (plan.cancelPrevious && row.last_job_id !== null) await this.cancel(row.last_job_id, row.name);
+      const job = (runAt: Date): NewJobRow => ({
+        queue: row.queue,
+        type: row.type,
+        payload: JSON.parse(row.payload_json) as unknown,
+        payloadJson: row.payload_json,
+        priority: row.priority,
+        maxAttempts: row.max_attempts,
+        runAt,
+        delayMs: null,
+        idempotencyKey: null,
+      });
+      firings.push({
+        name: row.name,
+        runs: plan.runs.map((r) => ({ occurrence: r.occurrence, outcome: r.outcome, job: r.runAt && job(r.runAt) })),
+        release: plan.release && { occurrence: plan.release.occurrence, job: job(plan.release.runAt) },
+        nextRunAt: plan.nextRunAt,
+        queuedOccurrence: plan.queuedOccurrence,
+        missed: plan.missed,
+      });
+    }
+    return firings;
+  }
+
+  /** `overlap: 'replace'`: cancels the previous job; one that finished meanwhile is left alone. */
+  private async cancel(jobId: string, schedule: string): Promise<void> {
+    try {
+      await this.jobs.cancel(jobId, `schedule ${schedule} (overlap: replace)`);
+    } catch (err) {
+      if (err instanceof JobStateError || err instanceof JobNotFoundError) return;
+      throw err;
+    }
+  }
+
+  private cadence(row: ClaimedScheduleRow): Cadence {
+    const key = row.cron === null ? `every ${row.interval_ms}` : `${row.cron}\u0000${row.time_zone}`;
+    let cadence = this.cadences.get(key);
+    if (!cadence) {
+      cadence = Cadence.of(
+        row.cron === null ? { intervalMs: Number(row.interval_ms) } : { cron: row.cron, timeZone: row.time_zone },
+      );
+      if (this.cadences.size >= MAX_CACHED_CADENCES) this.cadences.clear();
+      this.cadences.set(key, cadence);
+    }
+    return cadence;
+  }
+}
