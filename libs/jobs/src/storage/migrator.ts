@@ -22,6 +22,11 @@ export async function schemaVersion(db: Queryable, schema: string): Promise<numb
 export async function runMigrations(pool: Pool, schema: string): Promise<number[]> {
   const quoted = quoteSchema(schema);
   const client = await pool.connect();
+  // A checked-out client's errors are not the pool's to catch: a connection dropping here must fail
+  // the start-up, not end the process with an unhandled 'error' event (see Database.transaction).
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost = err);
+  client.on('error', onError);
   const lockKey = `jobs:migrate:${schema}`;
   const applied: number[] = [];
   try {
@@ -40,7 +45,8 @@ export async function runMigrations(pool: Pool, schema: string): Promise<number[
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
-    client.release();
+    client.removeListener('error', onError);
+    client.release(lost);
   }
   return applied;
 }
