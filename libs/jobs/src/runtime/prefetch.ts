@@ -27,6 +27,10 @@ export class Prefetch {
   private backlog = false;
   /** Round trip of the last claims (a moving average), in ms. */
   private claimRttMs = 1;
+  /** A floor under the target while the start rate is still being learned: doubled each time a
+   * claim comes back to idle slots and nothing prefetched (the prefetch was too small), decaying
+   * otherwise. It lets a loop reach its pace in a few claims instead of a rate window. */
+  private boost = 0;
   private ratePerMs = 0;
   private sampleStart = performance.now();
   private sampleStarts = 0;
@@ -45,13 +49,19 @@ export class Prefetch {
   target(): number {
     const rate = this.rate();
     const horizonMs = Math.max(MIN_HORIZON_MS, HORIZON_ROUND_TRIPS * this.claimRttMs);
-    return this.backlog ? Math.min(MAX_PREFETCH, Math.floor(rate * horizonMs)) : 0;
+    return this.backlog ? Math.min(MAX_PREFETCH, Math.max(this.boost, Math.floor(rate * horizonMs))) : 0;
   }
 
-  /** A claim for `free` slots (and more) got `got` jobs in `ms`: more than the slots means a backlog. */
-  claimed(free: number, got: number, ms: number): void {
+  /**
+   * A claim for `free` slots (and more) got `got` jobs in `ms`: more than the slots means a backlog.
+   * `idle`: slots that sat idle when it came back, with nothing prefetched (starved).
+   */
+  claimed(free: number, got: number, ms: number, idle: number): void {
     this.backlog = got > free;
     this.claimRttMs += 0.3 * (ms - this.claimRttMs);
+    if (this.backlog && idle > 0 && this.queue.length === 0)
+      this.boost = Math.min(MAX_PREFETCH, Math.max(1, this.boost) * 2);
+    else this.boost = Math.floor(this.boost * 0.8);
   }
 
   add(attempt: RunningAttempt): void {

@@ -191,7 +191,8 @@ export class QueueLoop {
         const sentAt = performance.now();
         const jobs = await attempts.claim(queue, types, want, nodeId, options.leaseMs);
         this.fetchFailures = 0;
-        this.prefetch.claimed(free, jobs.length, performance.now() - sentAt);
+        const idle = concurrency - this.running.size - this.reserved;
+        this.prefetch.claimed(free, jobs.length, performance.now() - sentAt, idle);
         for (const job of jobs) {
           const attempt = this.own(job);
           if (this.running.size + this.reserved < concurrency) {
