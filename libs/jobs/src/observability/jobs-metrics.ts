@@ -78,9 +78,14 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
   readonly since = new Date();
   private readonly totals = zero();
   private readonly byQueue = new Map<string, JobsCounters>();
-  private readonly byPriority = new Map<string, JobsCounters>();
+  private readonly byPriority = new Map<number, JobsCounters>();
   /** Outcomes per `queue\u0000minute`, drained by the roll-up writer. */
   private minutes = new Map<string, MinuteDelta>();
+  /** Each queue's delta of the current minute (a shortcut into `minutes`, cleared with it). */
+  private currentMinute = new Map<string, MinuteDelta>();
+  /** Histogram children by label values, so an observation does not hash its labels. */
+  private readonly waitChildren = new Map<string, Histogram.Internal<'queue'>>();
+  private readonly runChildren = new Map<string, Histogram.Internal<'queue' | 'outcome'>>();
   /** Running and capacity of this node's workers (set by the runner when it starts). */
   private utilisationSource: () => { running: number; capacity: number } = () => ({ running: 0, capacity: 0 });
   private nodeId = '';
@@ -121,19 +126,21 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
     if (n === 0) return;
     this.totals[name] += n;
     counters(this.byQueue, queue)[name] += n;
-    counters(this.byPriority, String(priority))[name] += n;
+    counters(this.byPriority, priority)[name] += n;
   }
 
   /** An attempt started: the wait is from when the job became due (`runAt`). */
   attemptStarted(job: Job, startedAt: Date): void {
-    this.waitSeconds.observe({ queue: job.queue }, Math.max(0, startedAt.getTime() - job.runAt.getTime()) / 1000);
+    let child = this.waitChildren.get(job.queue);
+    if (!child) this.waitChildren.set(job.queue, (child = this.waitSeconds.labels(job.queue)));
+    child.observe(Math.max(0, startedAt.getTime() - job.runAt.getTime()) / 1000);
   }
 
   attemptSucceeded({ queue, priority }: Job, startedAt: Date): void {
     this.add('processed', queue, priority);
     this.add('succeeded', queue, priority);
     this.minute(queue).completed += 1;
-    this.runSeconds.observe({ queue, outcome: 'succeeded' }, (Date.now() - startedAt.getTime()) / 1000);
+    this.observeRun(queue, 'succeeded', startedAt);
   }
 
   /** An attempt failed: `dead` when the job is dead-lettered, `crashed` when a non-Error was thrown. */
@@ -144,7 +151,14 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
     const m = this.minute(queue);
     if (opts.dead) m.failed += 1;
     else m.retried += 1;
-    this.runSeconds.observe({ queue, outcome: opts.outcome }, (Date.now() - startedAt.getTime()) / 1000);
+    this.observeRun(queue, opts.outcome, startedAt);
+  }
+
+  private observeRun(queue: string, outcome: string, startedAt: Date): void {
+    const key = `${queue}\u0000${outcome}`;
+    let child = this.runChildren.get(key);
+    if (!child) this.runChildren.set(key, (child = this.runSeconds.labels(queue, outcome)));
+    child.observe((Date.now() - startedAt.getTime()) / 1000);
   }
 
   handlerDetached({ queue, priority }: Job): void {
@@ -171,7 +185,7 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
       since: this.since.toISOString(),
       totals: { ...this.totals },
       queues: Object.fromEntries([...this.byQueue].map(([k, v]) => [k, { ...v }])),
-      priorities: Object.fromEntries([...this.byPriority].map(([k, v]) => [k, { ...v }])),
+      priorities: Object.fromEntries([...this.byPriority].map(([k, v]) => [String(k), { ...v }])),
       utilisation: { running, capacity, ratio: capacity === 0 ? 0 : running / capacity },
     };
   }
@@ -186,6 +200,7 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
   takeMinutes(): MinuteDelta[] {
     const taken = [...this.minutes.values()];
     this.minutes = new Map();
+    this.currentMinute = new Map();
     return taken;
   }
 
@@ -205,17 +220,20 @@ export class JobsMetrics implements RuntimeObserver, MinuteSource {
 
   private minute(queue: string, at = Date.now()): MinuteDelta {
     const start = Math.floor(at / MINUTE) * MINUTE;
+    const current = this.currentMinute.get(queue);
+    if (current && current.minute.getTime() === start) return current;
     const key = `${queue}\u0000${start}`;
     let m = this.minutes.get(key);
     if (!m) {
       m = { queue, minute: new Date(start), completed: 0, failed: 0, retried: 0 };
       this.minutes.set(key, m);
     }
+    if (start >= (current?.minute.getTime() ?? 0)) this.currentMinute.set(queue, m);
     return m;
   }
 }
 
-function counters(map: Map<string, JobsCounters>, key: string): JobsCounters {
+function counters<K>(map: Map<K, JobsCounters>, key: K): JobsCounters {
   let c = map.get(key);
   if (!c) {
     c = zero();
