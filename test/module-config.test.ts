@@ -23,7 +23,7 @@ import {
   JobsService,
   LATEST_SCHEMA_VERSION,
   type JobsModuleOptions,
-} from '@app/jobs';
+} from 'nest-pg-jobs';
 import { runMigrations, schemaVersion } from './support/internals';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';
