@@ -20,14 +20,20 @@ export type {
   Job,
   JobAttempt,
   JobContext,
+  JobHandlerDecorator,
   JobHandlerInstance,
   JobHandlerMetadata,
   JobHandlerOptions,
   JobsConnectionOptions,
   JobsModuleOptions,
+  JobPayload,
   JobState,
+  JobType,
+  JobTypes,
+  JobTypesDeclared,
   JobWithAttempts,
   QueueOptions,
+  TypedEnqueueItem,
 } from './interfaces';
 
 // Errors
