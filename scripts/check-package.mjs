@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
 const FIXTURES = {
   'nest12-esm': {
     e2e: ['node_modules/vitest/vitest.mjs', 'run', '--config', './vitest.config.e2e.ts'],
+    // Vitest does not typecheck: the whole project (tests included) is compiled on its own.
+    typecheck: ['tsconfig.json'],
     readme: true,
   },
   'nest11-cjs': {

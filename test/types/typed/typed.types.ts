@@ -6,6 +6,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { JobHandler, JobsService, type Job, type JobContext, type JobType } from 'nest-pg-jobs';
+import type { JobsTester } from 'nest-pg-jobs/testing';
 
 declare module 'nest-pg-jobs' {
   interface JobTypes {
@@ -84,4 +85,19 @@ export class WrongPayloadHandler {
 @JobHandler('invoce')
 export class TypoHandler {
   handle(): void {}
+}
+
+export async function testDeclared(tester: JobsTester): Promise<void> {
+  const [job] = await tester.assertEnqueued('welcome-email', { to: 'ada@example.com' });
+  const userId: number = job.payload.userId;
+  // @ts-expect-error the match is a part of the payload of that type
+  await tester.assertEnqueued('welcome-email', { invoiceId: 'x' });
+  // @ts-expect-error a typo in the type
+  await tester.assertEnqueued('welcome-emial');
+  await tester.assertEnqueued('invoice', (payload) => payload.invoiceId.startsWith('inv-'));
+  const outcomes = await tester.drain({ type: ['welcome-email'] });
+  const to: string = outcomes[0].payload.to;
+  // @ts-expect-error drain filters by declared types
+  await tester.drain({ type: 'refund' });
+  void [userId, to];
 }

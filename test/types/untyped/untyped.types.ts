@@ -5,6 +5,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { JobHandler, JobsService, type EnqueuedJob, type Job, type JobContext } from 'nest-pg-jobs';
+import type { JobsTester } from 'nest-pg-jobs/testing';
 
 interface WelcomeEmail {
   userId: number;
@@ -58,3 +59,13 @@ export class DynamicHandler {
 
 // Without declared types, @JobHandler is a plain class decorator.
 export const decorator: ClassDecorator = JobHandler('x');
+
+export async function testAnything(tester: JobsTester): Promise<void> {
+  // Without declared types, any type and any match; payloads are unknown until narrowed.
+  const [job] = await tester.assertEnqueued('anything', { deep: { part: 1 } }, { count: 1 });
+  // @ts-expect-error the payload is unknown
+  void job.payload.deep;
+  await tester.drain({ type: ['a', 'b'], queue: 'q', timeoutMs: 1_000, runScheduled: false });
+  // @ts-expect-error options are checked
+  await tester.drain({ timeoutMs: 'long' });
+}
