@@ -437,6 +437,7 @@ describe('JobsModule configuration', () => {
     [{ leaseMs: '' }, 'leaseMs'],
     [{ queues: { emails: { concurrency: '-2' } } }, 'queues.emails.concurrency'],
     [{ workers: 'no' }, 'workers'],
+    [{ retention: { completedMs: 'a day' } }, 'retention.completedMs'],
   ] as const) {
     it(`invalid option ${field}=${JSON.stringify(Object.values(options)[0])} fails at start`, async () => {
       const schema = newSchema();
