@@ -140,6 +140,17 @@ describe('nest-pg-jobs/testing', () => {
     assert.equal((await jobs.get(order.id))?.state, 'scheduled');
   });
 
+  it('drain returns the jobs of its filter that finished before it was called too', async () => {
+    await tester.clear();
+    const early = await jobs.enqueue('greet', { name: 'early' });
+    assert.equal((await tester.waitForJob(early)).state, 'completed');
+    const outcomes = await tester.drain({ type: 'greet' });
+    assert.deepEqual(
+      outcomes.map((j) => [j.id, j.state]),
+      [[early.id, 'completed']],
+    );
+  });
+
   it('drain() of everything: delayed jobs and retries run at once, follow-up jobs are included', async () => {
     await tester.clear();
     const delayed = await jobs.enqueue('greet', { name: 'later' }, { delayMs: 60_000 });

@@ -10,12 +10,6 @@ export interface JobMatch {
   queue?: string;
 }
 
-/** Where the job table stood when a drain began. */
-export interface DrainStart {
-  maxId: string;
-  unfinished: string[];
-}
-
 /**
  * Reads and nudges jobs for the testing helpers: what was enqueued, what is still unfinished, and
  * scheduled jobs made due at once. Tests only; the engine never calls it.
@@ -32,13 +26,6 @@ export class TestingRepository {
     return res.rows.map((row) => toJob(row));
   }
 
-  async snapshot(match: JobMatch): Promise<DrainStart> {
-    const res = await this.db.query<{ max_id: string; unfinished: string[] }>(
-      withValues(this.sql.snapshot, params(match)),
-    );
-    return { maxId: res.rows[0].max_id, unfinished: res.rows[0].unfinished };
-  }
-
   /** Unfinished matching jobs by state (`pending`, `scheduled`, `running`). */
   async unfinished(match: JobMatch): Promise<Partial<Record<JobState, number>>> {
     const res = await this.db.query<{ state: JobState; n: number }>(withValues(this.sql.unfinished, params(match)));
@@ -51,11 +38,9 @@ export class TestingRepository {
     return [...new Set(res.rows.map((r) => r.queue))];
   }
 
-  /** The matching jobs a drain covered (unfinished at its start, or created since), with attempts. */
-  async outcomes(match: JobMatch, start: DrainStart): Promise<JobWithAttempts[]> {
-    const jobs = await this.db.query<JobRow>(
-      withValues(this.sql.outcomes, [...params(match), start.unfinished, start.maxId]),
-    );
+  /** The matching jobs, oldest first, with their attempt history. */
+  async withAttempts(match: JobMatch): Promise<JobWithAttempts[]> {
+    const jobs = await this.db.query<JobRow>(withValues(this.sql.list, [...params(match), null]));
     if (jobs.rows.length === 0) return [];
     const ids = jobs.rows.map((r) => r.id);
     const attempts = await this.db.query<AttemptRow & { job_id: string }>(withValues(this.sql.attempts, [ids]));

@@ -84,9 +84,11 @@ export class JobsTester {
 
   /**
    * Runs the queued jobs of the filter's types and queue (all by default) to completion on this
-   * application's workers, including jobs they enqueue meanwhile, and returns their outcomes (oldest
-   * first, with attempt history): each `completed`, `failed` or `canceled`. Retries and delayed jobs
-   * run at once unless `runScheduled: false`. Rejects after `timeoutMs`, naming what is unfinished.
+   * application's workers, including jobs they enqueue meanwhile, then returns every job of the
+   * filter in the schema (oldest first, with attempt history), each `completed`, `failed` or
+   * `canceled`: also those that had finished before the call (a job may run as soon as it is
+   * enqueued), so `clear()` between tests. Retries and delayed jobs run at once unless
+   * `runScheduled: false`. Rejects after `timeoutMs`, naming what is unfinished.
    */
   async drain<K extends JobType = JobType>(
     options: DrainOptions<K> = {},
@@ -99,7 +101,6 @@ export class JobsTester {
     const match = toMatch(options);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;
-    const start = await repo.snapshot(match);
     runner.wakeAll();
     for (;;) {
       if (options.runScheduled !== false) for (const queue of await repo.runScheduledNow(match)) runner.wake(queue);
@@ -108,7 +109,7 @@ export class JobsTester {
       if (Date.now() > deadline) throw new Error(await this.stuck('drain()', match, left, timeoutMs));
       await sleep(POLL_MS);
     }
-    return (await repo.outcomes(match, start)) as Array<JobWithAttempts<JobPayload<K>>>;
+    return (await repo.withAttempts(match)) as Array<JobWithAttempts<JobPayload<K>>>;
   }
 
   /** Waits until the job is `completed`, `failed` or `canceled`, and returns it with its attempt

@@ -14,11 +14,6 @@ export function testingStatements({ jobs, attempts, events }: SchemaNames) {
       text: `SELECT ${JOB_COLUMNS} FROM ${jobs}
         WHERE ${MATCHES} AND ($3::text[] IS NULL OR state = ANY($3)) ORDER BY id`,
     },
-    /** The newest job id, and the matching jobs not finished yet. */
-    snapshot: {
-      text: `SELECT (SELECT coalesce(max(id), 0) FROM ${jobs})::text AS max_id,
-        ARRAY(SELECT id::text FROM ${jobs} WHERE ${MATCHES} AND ${UNFINISHED}) AS unfinished`,
-    },
     /** Matching jobs not finished yet, by state. */
     unfinished: {
       text: `SELECT state, count(*)::int AS n FROM ${jobs} WHERE ${MATCHES} AND ${UNFINISHED} GROUP BY state`,
@@ -27,11 +22,6 @@ export function testingStatements({ jobs, attempts, events }: SchemaNames) {
     runScheduledNow: {
       text: `UPDATE ${jobs} SET state = 'pending', run_at = now(), updated_at = now()
         WHERE ${MATCHES} AND state = 'scheduled' RETURNING queue`,
-    },
-    /** Matching jobs with ids in $3 or above $4, oldest first. */
-    outcomes: {
-      text: `SELECT ${JOB_COLUMNS} FROM ${jobs}
-        WHERE ${MATCHES} AND (id = ANY($3::bigint[]) OR id > $4::bigint) ORDER BY id`,
     },
     /** The attempt history of jobs $1. */
     attempts: {
