@@ -17,7 +17,7 @@ const require = createRequire(path.join(ROOT, 'package.json'));
 require('reflect-metadata');
 const { NestFactory } = require('@nestjs/core');
 const { Injectable, Module } = require('@nestjs/common');
-const { JobHandler, JobsModule, JobsService } = require('@app/jobs');
+const { JobHandler, JobsModule, JobsService } = require('nest-pg-jobs');
 const pg = require('pg');
 
 const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/bench';

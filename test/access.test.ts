@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Request } from 'express';
-import { JobHandler, type JobsAccess } from '@app/jobs';
+import { JobHandler, type JobsAccess } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState } from './support/database';
 import { listenLocally, restApiImports } from './support/rest';

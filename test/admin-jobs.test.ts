@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Request } from 'express';
-import { JobHandler, PermanentJobError, type Job, type JobContext, type JobsAccess } from '@app/jobs';
+import { JobHandler, PermanentJobError, type Job, type JobContext, type JobsAccess } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { listenLocally, restApiImports, type JsonReply } from './support/rest';

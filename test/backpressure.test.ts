@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { InvalidJobOptionsError, JobHandler, QueueFullError, type EnqueuedJob } from '@app/jobs';
+import { InvalidJobOptionsError, JobHandler, QueueFullError, type EnqueuedJob } from 'nest-pg-jobs';
 // Internal: the estimate is tested on its own below, against a fake count.
 import { QueueCapacity } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';

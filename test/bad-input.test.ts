@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, Injectable, type LogLevel } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvalidJobOptionsError, JobHandler, JobNotFoundError } from '@app/jobs';
+import { InvalidJobOptionsError, JobHandler, JobNotFoundError } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { listenLocally, restApiImports } from './support/rest';

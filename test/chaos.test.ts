@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
-import { JobsModule, JobsService, type EnqueueItem } from '@app/jobs';
+import { JobsModule, JobsService, type EnqueueItem } from 'nest-pg-jobs';
 import type { SimulatePayload } from '../apps/server/src/handlers/simulate.handler';
 import { Cluster, percentile, type ExecutionEvent, type ServerNode } from './support/cluster';
 import { databaseUrl, uniqueSchema } from './support/database';

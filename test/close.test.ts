@@ -3,7 +3,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { JobHandler, JobsModule, JobsService, type JobsModuleOptions } from '@app/jobs';
+import { JobHandler, JobsModule, JobsService, type JobsModuleOptions } from 'nest-pg-jobs';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { JobHandler, type EnqueueItem, type Job, type JobContext } from '@app/jobs';
+import { JobHandler, type EnqueueItem, type Job, type JobContext } from 'nest-pg-jobs';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';

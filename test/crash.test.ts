@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
-import { LATEST_SCHEMA_VERSION } from '@app/jobs';
+import { LATEST_SCHEMA_VERSION } from 'nest-pg-jobs';
 import { Cluster, type ClusterOptions, type ExecutionEvent, type ServerNode } from './support/cluster';
 import { assertionPool, attemptHistory, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';

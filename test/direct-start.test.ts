@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, type Job } from '@app/jobs';
+import { JobHandler, type Job } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState } from './support/database';
 import { JOBS_STORAGE, type JobsStorage } from './support/internals';

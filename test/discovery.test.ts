@@ -12,7 +12,7 @@ import {
   UnknownJobTypeError,
   type Job,
   type JobContext,
-} from '@app/jobs';
+} from 'nest-pg-jobs';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';

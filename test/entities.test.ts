@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { createJobsEntities, createJobsMigrations, LATEST_SCHEMA_VERSION, type JobRow } from '@app/jobs';
+import { createJobsEntities, createJobsMigrations, LATEST_SCHEMA_VERSION, type JobRow } from 'nest-pg-jobs';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 
 describe('entities and TypeORM migrations', () => {

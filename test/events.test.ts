@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, type JobChange, type QueueSummary } from '@app/jobs';
+import { JobHandler, type JobChange, type QueueSummary } from 'nest-pg-jobs';
 import { ChangeFeedHub } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';

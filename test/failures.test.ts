@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, JobTimeoutError, PermanentJobError, type Job, type JobContext } from '@app/jobs';
+import { JobHandler, JobTimeoutError, PermanentJobError, type Job, type JobContext } from 'nest-pg-jobs';
 import { backoffDelay } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';

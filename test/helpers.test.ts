@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { createBatchLoader, TtlCache } from '@app/jobs';
+import { createBatchLoader, TtlCache } from 'nest-pg-jobs';
 import { deferred } from './support/wait';
 
 describe('TtlCache', () => {

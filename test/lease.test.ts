@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { JobHandler, type Job, type JobContext, type JobsModuleOptions } from '@app/jobs';
+import { JobHandler, type Job, type JobContext, type JobsModuleOptions } from 'nest-pg-jobs';
 import { JOBS_STORAGE, type JobsStorage } from './support/internals';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, attemptHistory, uniqueSchema } from './support/database';

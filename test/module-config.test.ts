@@ -20,10 +20,11 @@ import {
   JobHandler,
   JobsModule,
   JobsSchemaError,
+  JobsRunner,
   JobsService,
   LATEST_SCHEMA_VERSION,
   type JobsModuleOptions,
-} from '@app/jobs';
+} from 'nest-pg-jobs';
 import { runMigrations, schemaVersion } from './support/internals';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';
@@ -36,14 +37,15 @@ class PingHandler {
   async handle(): Promise<void> {}
 }
 
-/** A stand-in for @nestjs/config: a module that provides configuration values. */
+/** A stand-in for @nestjs/config: a module that provides configuration values. Like
+ * `ConfigService.get()`, `get` is typed by its caller, but every value it returns is a string. */
 class AppConfig {
   constructor(private readonly values: Record<string, string>) {}
 
-  get(key: string): string {
+  get<T = string>(key: string): T {
     const value = this.values[key];
     if (value === undefined) throw new Error(`missing config ${key}`);
-    return value;
+    return value as T;
   }
 }
 
@@ -293,21 +295,25 @@ describe('JobsModule configuration', () => {
     });
   });
 
-  it('forRootAsync with useFactory injecting a provider of an imported module', async () => {
+  it('forRootAsync with useFactory injecting a provider of an imported module; strings from configuration', async () => {
     const schema = newSchema();
     const seen: AppConfig[] = [];
+    const config = { JOBS_SCHEMA: schema, JOBS_POLL_MS: '100', JOBS_CONCURRENCY: '3', JOBS_MIGRATIONS_RUN: 'true' };
     const app = await boot({
       imports: [
         TypeOrmModule.forRoot({ type: 'postgres', url: databaseUrl(), extra: { max: 3 } }),
         JobsModule.forRootAsync({
-          imports: [AppConfigModule.register({ JOBS_SCHEMA: schema, JOBS_POLL_MS: '100' })],
+          imports: [AppConfigModule.register(config)],
           inject: [AppConfig],
           useFactory: (config: AppConfig) => {
             seen.push(config);
+            // As users write it with ConfigService: every value is the environment's string.
             return {
               schema: config.get('JOBS_SCHEMA'),
-              pollIntervalMs: Number(config.get('JOBS_POLL_MS')),
-              migrationsRun: true,
+              pollIntervalMs: config.get('JOBS_POLL_MS'),
+              concurrency: config.get('JOBS_CONCURRENCY'),
+              migrationsRun: config.get('JOBS_MIGRATIONS_RUN'),
+              queues: { reports: { concurrency: config.get('JOBS_CONCURRENCY') } },
             };
           },
         }),
@@ -316,6 +322,8 @@ describe('JobsModule configuration', () => {
     });
     assert.equal(seen.length, 1);
     assert.ok(seen[0] instanceof AppConfig);
+    // "3" became 3 slots in each of the two queues (default, and reports from the queues option).
+    assert.equal(app.get(JobsRunner).capacity(), 6);
     await runsAJob(app.get(JobsService), schema);
     await close(app);
   });
@@ -424,11 +432,21 @@ describe('JobsModule configuration', () => {
     [{ maxDetachedHandlers: -1 }, 'maxDetachedHandlers'],
     [{ maxDetachedHandlers: 1.5 }, 'maxDetachedHandlers'],
     [{ detachAfterMs: -1 }, 'detachAfterMs'],
+    [{ concurrency: 'ten' }, 'concurrency'],
+    [{ concurrency: '1.5' }, 'concurrency'],
+    [{ leaseMs: '' }, 'leaseMs'],
+    [{ queues: { emails: { concurrency: '-2' } } }, 'queues.emails.concurrency'],
+    [{ workers: 'no' }, 'workers'],
+    [{ retention: { completedMs: 'a day' } }, 'retention.completedMs'],
   ] as const) {
     it(`invalid option ${field}=${JSON.stringify(Object.values(options)[0])} fails at start`, async () => {
       const schema = newSchema();
       const err = await bootFails({
-        imports: [trackedTypeOrm(), JobsModule.forRoot({ schema, migrationsRun: true, ...options })],
+        // Configuration may hand the module strings: the wrong ones must be refused, naming the field.
+        imports: [
+          trackedTypeOrm(),
+          JobsModule.forRoot({ schema, migrationsRun: true, ...(options as JobsModuleOptions) }),
+        ],
         providers: [PingHandler],
       });
       assert.ok(err instanceof InvalidJobOptionsError, String(err));

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, JobsObservabilityModule, type Job, type JobsStatsSnapshot } from '@app/jobs';
+import { JobHandler, JobsObservabilityModule, type Job, type JobsStatsSnapshot } from 'nest-pg-jobs';
 import { ChangeFeedHub } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, databaseUrl, dropSchema, uniqueSchema } from './support/database';

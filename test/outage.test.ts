@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, JobsUnavailableError } from '@app/jobs';
+import { JobHandler, JobsUnavailableError } from 'nest-pg-jobs';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, databaseUrl, dropSchema, uniqueSchema } from './support/database';
 import { TcpProxy } from './support/tcp-proxy';

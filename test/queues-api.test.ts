@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'express';
-import { JobHandler, type JobsAccess, type QueueSummary, type NodeSummary } from '@app/jobs';
+import { JobHandler, type JobsAccess, type QueueSummary, type NodeSummary } from 'nest-pg-jobs';
 import { claimStatement, schemaNames } from './support/internals';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, uniqueSchema } from './support/database';

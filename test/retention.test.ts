@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvalidJobOptionsError, JobHandler, PermanentJobError, type Job } from '@app/jobs';
+import { InvalidJobOptionsError, JobHandler, PermanentJobError, type Job } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, uniqueSchema } from './support/database';
 import { waitFor } from './support/wait';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidJobOptionsError } from '@app/jobs';
+import { InvalidJobOptionsError } from 'nest-pg-jobs';
 import { Cadence, planTicks, type DueSchedule } from './support/internals';
 
 // The rules of recurring jobs without I/O: ticks of a cadence (cron through the `cron` package,

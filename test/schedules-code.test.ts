@@ -7,7 +7,7 @@ import {
   JobSchedulesService,
   ScheduleConflictError,
   type Schedule,
-} from '@app/jobs';
+} from 'nest-pg-jobs';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, dropSchema, uniqueSchema } from './support/database';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { JobSchedulesService } from '@app/jobs';
+import { JobSchedulesService } from 'nest-pg-jobs';
 import { createTestApp, type TestApp } from './support/app';
 import { Cluster } from './support/cluster';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';

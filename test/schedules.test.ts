@@ -8,7 +8,7 @@ import {
   ScheduleConflictError,
   type Job,
   type JobContext,
-} from '@app/jobs';
+} from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { deferred, waitFor } from './support/wait';

@@ -8,7 +8,7 @@ import {
   UnknownJobTypeError,
   type EnqueueItem,
   type Job,
-} from '@app/jobs';
+} from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, uniqueSchema } from './support/database';
 import { deferred, waitFor } from './support/wait';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, beforeEach, describe, it } from 'node:test';
-import { JobHandler, type Job, type JobContext, type JobsModuleOptions } from '@app/jobs';
+import { JobHandler, type Job, type JobContext, type JobsModuleOptions } from 'nest-pg-jobs';
 import { createTestApp, type TestApp } from './support/app';
 import { assertionPool, countByState, uniqueSchema } from './support/database';
 import { deferred, waitFor } from './support/wait';

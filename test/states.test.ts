@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, JobNotFoundError, JobStateError, type Job, type JobContext } from '@app/jobs';
+import { JobHandler, JobNotFoundError, JobStateError, type Job, type JobContext } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { deferred, waitFor } from './support/wait';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { DataSource, type EntityManager } from 'typeorm';
-import { InvalidJobOptionsError, JobHandler, type Job } from '@app/jobs';
+import { InvalidJobOptionsError, JobHandler, type Job } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { deferred, waitFor } from './support/wait';

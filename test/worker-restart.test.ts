@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
-import { JobsModule, JobsService } from '@app/jobs';
+import { JobsModule, JobsService } from 'nest-pg-jobs';
 import { Cluster, percentile, type ServerNode } from './support/cluster';
 import { uniqueSchema } from './support/database';
 import { privatePostgres, type PrivatePostgres } from './support/private-postgres';

@@ -1,4 +1,4 @@
-// Adapter for this repository's job engine (@app/jobs) in the peer benchmark harness
+// Adapter for this repository's job engine (nest-pg-jobs) in the peer benchmark harness
 // (/work/shared/bench/peers, contract in its README.md). Plain ESM: it requires the
 // *compiled* library (libs/jobs/dist, build with `npx tsc -b libs/jobs apps/server`).
 //
@@ -32,13 +32,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-// Resolve everything from the project root, so node_modules/@app/jobs -> libs/jobs works.
+// Resolve everything from the project root, so node_modules/nest-pg-jobs -> libs/jobs works.
 const ROOT = process.env.NESTJOBS_ROOT || path.resolve(HERE, '..', '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
 require('reflect-metadata');
 const { NestFactory } = require('@nestjs/core');
 const { Injectable, Module } = require('@nestjs/common');
-const jobs = require('@app/jobs');
+const jobs = require('nest-pg-jobs');
 const { JobsModule, JobsService, JobHandler, DEFAULTS } = jobs;
 const pg = require('pg');
 

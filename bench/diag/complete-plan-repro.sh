@@ -9,7 +9,7 @@ N=${1:-20000}; B=${2:-1000}
 URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench}
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 (cd "$ROOT" && node -e "
-const {runMigrations}=require('@app/jobs'); const pg=require('pg');
+const {runMigrations}=require('nest-pg-jobs'); const pg=require('pg');
 (async()=>{const p=new pg.Pool({connectionString:'$URL'});
 await p.query('DROP SCHEMA IF EXISTS bench_scratch CASCADE'); await runMigrations(p,'bench_scratch'); await p.end()})()")
 psql "$URL" -X <<SQL

@@ -9,8 +9,8 @@ const require = createRequire(path.resolve(path.dirname(fileURLToPath(import.met
 require('reflect-metadata');
 const { NestFactory } = require('@nestjs/core');
 const { Injectable, Module } = require('@nestjs/common');
-const { JobsModule, JobsService, JobHandler, runMigrations } = require('@app/jobs');
-const { JobsStore } = require('@app/jobs/dist/storage/jobs.store');
+const { JobsModule, JobsService, JobHandler, runMigrations } = require('nest-pg-jobs');
+const { JobsStore } = require('nest-pg-jobs/dist/storage/jobs.store');
 const pg = require('pg');
 const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/bench';
 const admin = new pg.Pool({ connectionString: url, max: 1 });

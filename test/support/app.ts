@@ -3,7 +3,7 @@ import type { INestApplication, ModuleMetadata, Provider } from '@nestjs/common'
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
-import { JobsModule, JobsRunner, JobsService, type JobsModuleOptions } from '@app/jobs';
+import { JobsModule, JobsRunner, JobsService, type JobsModuleOptions } from 'nest-pg-jobs';
 import { databaseUrl, dropSchema, uniqueSchema } from './database';
 
 export interface TestApp {

@@ -1,7 +1,7 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
-import { JobsApiModule, type JobsApiOptions } from '@app/jobs';
+import { JobsApiModule, type JobsApiOptions } from 'nest-pg-jobs';
 import type { TestApp } from './app';
 
 /** Imports for `createTestApp`'s `extra`: the REST API under `/api`, as the server mounts it. */

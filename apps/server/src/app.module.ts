@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { JobsApiModule, JobsModule, JobsObservabilityModule } from '@app/jobs';
+import { JobsApiModule, JobsModule, JobsObservabilityModule } from 'nest-pg-jobs';
 import { EmailHandler } from './handlers/email.handler';
 import { EXECUTION_LOG, SimulateHandler } from './handlers/simulate.handler';
 import { actorOf } from './security';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JobsRunner } from '@app/jobs';
+import { JobsRunner } from 'nest-pg-jobs';
 import { loadConfig } from './config';
 import { WorkerModule } from './worker.module';
 

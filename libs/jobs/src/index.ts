@@ -21,13 +21,18 @@ export type {
   Job,
   JobAttempt,
   JobContext,
+  JobHandlerDecorator,
   JobHandlerInstance,
   JobHandlerMetadata,
   JobHandlerOptions,
   JobScheduleDeclaration,
   JobsConnectionOptions,
   JobsModuleOptions,
+  JobPayload,
   JobState,
+  JobType,
+  JobTypes,
+  JobTypesDeclared,
   MissedTicksPolicy,
   OverlapPolicy,
   Schedule,
@@ -37,6 +42,7 @@ export type {
   ScheduleRunOutcome,
   JobWithAttempts,
   QueueOptions,
+  TypedEnqueueItem,
 } from './interfaces';
 
 // Errors

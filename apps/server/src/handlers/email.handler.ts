@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JobHandler, type Job, type JobContext } from '@app/jobs';
+import { JobHandler, type Job, type JobContext } from 'nest-pg-jobs';
 
 export interface EmailPayload {
   to: string;

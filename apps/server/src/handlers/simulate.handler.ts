@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JobHandler, PermanentJobError, type Job, type JobContext } from '@app/jobs';
+import { JobHandler, PermanentJobError, type Job, type JobContext } from 'nest-pg-jobs';
 
 /** Drives the `simulate` handler's behaviour, for demos and tests. */
 export interface SimulatePayload {

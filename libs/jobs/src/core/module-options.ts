@@ -1,6 +1,7 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobsModuleOptions, QueueOptions } from '../interfaces';
 import { DEFAULTS, LIMITS, SCHEMA_NAME } from '../jobs.constants';
+import { boolOption, intOption } from './option-values';
 import { resolveRetention, type ResolvedRetention } from './retention';
 
 export interface ResolvedJobsOptions {
@@ -41,52 +42,46 @@ export function checkInt(field: string, value: unknown, min: number, max = Numbe
 
 /** Fills defaults and rejects nonsense, so a typo fails at start-up rather than at 3 a.m. */
 export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions {
-  checkInt('concurrency', options.concurrency, 1, 10_000);
-  checkInt('pollIntervalMs', options.pollIntervalMs, 10);
-  checkInt('leaseMs', options.leaseMs, 1_000);
-  checkInt('livenessCheckMs', options.livenessCheckMs, 50);
-  checkInt('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0);
-  checkInt('defaultMaxAttempts', options.defaultMaxAttempts, 1, 1_000);
-  checkInt('defaultTimeoutMs', options.defaultTimeoutMs, 1);
-  checkInt('defaultBackoff.baseDelayMs', options.defaultBackoff?.baseDelayMs, 0, LIMITS.maxDelayMs);
-  checkInt('defaultBackoff.maxDelayMs', options.defaultBackoff?.maxDelayMs, 0, LIMITS.maxDelayMs);
-  checkInt('maxPayloadBytes', options.maxPayloadBytes, 2);
-  checkInt('maxDetachedHandlers', options.maxDetachedHandlers, 0, 100_000);
-  checkInt('detachAfterMs', options.detachAfterMs, 0);
-  checkInt('idempotencyWindowMs', options.idempotencyWindowMs, 0);
-  checkInt('maxPendingJobs', options.maxPendingJobs, 1);
-  checkInt('statsCacheMs', options.statsCacheMs, 0);
-  checkInt('statsTimeoutMs', options.statsTimeoutMs, 10);
+  const queues: Record<string, QueueOptions> = {};
   for (const [name, q] of Object.entries(options.queues ?? {})) {
-    checkInt(`queues.${name}.concurrency`, q.concurrency, 1, 10_000);
-    checkInt(`queues.${name}.maxPendingJobs`, q.maxPendingJobs, 1);
+    queues[name] = {
+      ...q,
+      concurrency: intOption(`queues.${name}.concurrency`, q?.concurrency, 1, 10_000),
+      maxPendingJobs: intOption(`queues.${name}.maxPendingJobs`, q?.maxPendingJobs, 1),
+    };
   }
   const schema = options.schema ?? DEFAULTS.schema;
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new InvalidJobOptionsError('schema', `"${String(schema)}" must match ${SCHEMA_NAME.source}`);
   }
+  const backoff = options.defaultBackoff;
   return {
     schema,
-    migrationsRun: options.migrationsRun ?? false,
-    workers: options.workers ?? true,
-    concurrency: options.concurrency ?? DEFAULTS.concurrency,
-    queues: options.queues ?? {},
-    pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
-    leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
-    livenessCheckMs: options.livenessCheckMs ?? DEFAULTS.livenessCheckMs,
-    shutdownGracePeriodMs: options.shutdownGracePeriodMs ?? DEFAULTS.shutdownGracePeriodMs,
-    defaultMaxAttempts: options.defaultMaxAttempts ?? DEFAULTS.maxAttempts,
-    defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULTS.timeoutMs,
-    baseDelayMs: options.defaultBackoff?.baseDelayMs ?? DEFAULTS.baseDelayMs,
-    maxDelayMs: options.defaultBackoff?.maxDelayMs ?? DEFAULTS.maxDelayMs,
-    maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
-    allowUnknownTypes: options.allowUnknownTypes ?? false,
-    idempotencyWindowMs: options.idempotencyWindowMs ?? DEFAULTS.idempotencyWindowMs,
-    maxPendingJobs: options.maxPendingJobs ?? null,
-    maxDetachedHandlers: options.maxDetachedHandlers ?? DEFAULTS.maxDetachedHandlers,
-    detachAfterMs: options.detachAfterMs ?? DEFAULTS.detachAfterMs,
-    statsCacheMs: options.statsCacheMs ?? DEFAULTS.statsCacheMs,
-    statsTimeoutMs: options.statsTimeoutMs ?? DEFAULTS.statsTimeoutMs,
+    migrationsRun: boolOption('migrationsRun', options.migrationsRun) ?? false,
+    workers: boolOption('workers', options.workers) ?? true,
+    concurrency: intOption('concurrency', options.concurrency, 1, 10_000) ?? DEFAULTS.concurrency,
+    queues,
+    pollIntervalMs: intOption('pollIntervalMs', options.pollIntervalMs, 10) ?? DEFAULTS.pollIntervalMs,
+    leaseMs: intOption('leaseMs', options.leaseMs, 1_000) ?? DEFAULTS.leaseMs,
+    livenessCheckMs: intOption('livenessCheckMs', options.livenessCheckMs, 50) ?? DEFAULTS.livenessCheckMs,
+    shutdownGracePeriodMs:
+      intOption('shutdownGracePeriodMs', options.shutdownGracePeriodMs, 0) ?? DEFAULTS.shutdownGracePeriodMs,
+    defaultMaxAttempts: intOption('defaultMaxAttempts', options.defaultMaxAttempts, 1, 1_000) ?? DEFAULTS.maxAttempts,
+    defaultTimeoutMs: intOption('defaultTimeoutMs', options.defaultTimeoutMs, 1) ?? DEFAULTS.timeoutMs,
+    baseDelayMs:
+      intOption('defaultBackoff.baseDelayMs', backoff?.baseDelayMs, 0, LIMITS.maxDelayMs) ?? DEFAULTS.baseDelayMs,
+    maxDelayMs:
+      intOption('defaultBackoff.maxDelayMs', backoff?.maxDelayMs, 0, LIMITS.maxDelayMs) ?? DEFAULTS.maxDelayMs,
+    maxPayloadBytes: intOption('maxPayloadBytes', options.maxPayloadBytes, 2) ?? DEFAULTS.maxPayloadBytes,
+    allowUnknownTypes: boolOption('allowUnknownTypes', options.allowUnknownTypes) ?? false,
+    idempotencyWindowMs:
+      intOption('idempotencyWindowMs', options.idempotencyWindowMs, 0) ?? DEFAULTS.idempotencyWindowMs,
+    maxPendingJobs: intOption('maxPendingJobs', options.maxPendingJobs, 1) ?? null,
+    maxDetachedHandlers:
+      intOption('maxDetachedHandlers', options.maxDetachedHandlers, 0, 100_000) ?? DEFAULTS.maxDetachedHandlers,
+    detachAfterMs: intOption('detachAfterMs', options.detachAfterMs, 0) ?? DEFAULTS.detachAfterMs,
+    statsCacheMs: intOption('statsCacheMs', options.statsCacheMs, 0) ?? DEFAULTS.statsCacheMs,
+    statsTimeoutMs: intOption('statsTimeoutMs', options.statsTimeoutMs, 10) ?? DEFAULTS.statsTimeoutMs,
     retention: resolveRetention(options),
     tableMaintenance: resolveTableMaintenance(options.tableMaintenance),
   };

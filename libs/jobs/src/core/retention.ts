@@ -1,6 +1,7 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobsModuleOptions, RetentionOptions } from '../interfaces';
 import { LIMITS } from '../jobs.constants';
+import { intOption } from './option-values';
 
 /** The finished states that retention prunes. */
 export const PRUNED_STATES = ['completed', 'failed', 'canceled'] as const;
@@ -17,10 +18,11 @@ export interface ResolvedRetention {
 
 function keepTime(field: string, value: unknown): number | null | undefined {
   if (value === undefined || value === null) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > LIMITS.maxDelayMs) {
+  try {
+    return intOption(field, value, 0, LIMITS.maxDelayMs);
+  } catch {
     throw new InvalidJobOptionsError(field, `must be null or an integer from 0 to ${LIMITS.maxDelayMs} (ms)`);
   }
-  return value;
 }
 
 function resolveOne(

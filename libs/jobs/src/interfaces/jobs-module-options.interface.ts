@@ -1,4 +1,4 @@
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import type { DataSourceOptions } from 'typeorm';
 import type { BackoffOptions } from './job-handler.interface';
 
 /**
@@ -25,8 +25,12 @@ export interface QueueOptions {
   maxPendingJobs?: number;
 }
 
+/** TypeORM's PostgreSQL DataSource options, taken from its public entry (TypeORM 0.3 calls them
+ * `PostgresConnectionOptions`, 1.x `PostgresDataSourceOptions`, in files that differ). */
+type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+
 /** Connection the module opens and owns when it should not use the host's DataSource. */
-export type JobsConnectionOptions = Omit<PostgresConnectionOptions, 'type' | 'entities' | 'migrations'>;
+export type JobsConnectionOptions = Omit<PostgresOptions, 'type' | 'entities' | 'migrations'>;
 
 export interface JobsModuleOptions {
   /** Open an own connection with these options instead of using the host's DataSource; the module

@@ -11,8 +11,11 @@ import type {
   EnqueueItem,
   EnqueueOptions,
   Job,
+  JobPayload,
+  JobType,
   JobWithAttempts,
   NewJobRow,
+  TypedEnqueueItem,
 } from '../interfaces';
 import { JOBS_RESOLVED_OPTIONS, JOBS_STORAGE, LIMITS } from '../jobs.constants';
 import { JobsMetrics } from '../observability/jobs-metrics';
@@ -62,12 +65,14 @@ export class JobsService {
    * Adds one job, or returns the job already holding its `idempotencyKey` (`created: false`).
    * Validates everything before writing; nothing is written on error. With `manager`, inserts in
    * the caller's transaction; past `maxPendingJobs`, throws `QueueFullError` or, with `wait`, waits.
+   * With job types declared in `JobTypes`, `type` must be one of them and `payload` its shape;
+   * otherwise `T` types the payload, as given or inferred.
    */
-  async enqueue<T = unknown>(
-    type: string,
-    payload: T,
+  async enqueue<T = unknown, K extends JobType = JobType>(
+    type: K,
+    payload: JobPayload<K, T>,
     options: EnqueueOptions & EnqueueCallOptions = {},
-  ): Promise<EnqueuedJob<T>> {
+  ): Promise<EnqueuedJob<JobPayload<K, T>>> {
     return withDatabaseErrors('enqueue', () => this.enqueueOne(type, payload, options));
   }
 
@@ -135,10 +140,11 @@ export class JobsService {
    * `enqueue`; backpressure counts the whole batch.
    */
   async enqueueMany<T = unknown>(
-    items: Array<EnqueueItem<T>>,
+    items: Array<TypedEnqueueItem<T>>,
     options: EnqueueCallOptions = {},
-  ): Promise<Array<EnqueuedJob<T>>> {
-    return withDatabaseErrors('enqueue', () => this.enqueueAll(items, options));
+  ): Promise<Array<EnqueuedJob<JobPayload<JobType, T>>>> {
+    const untyped = items as unknown as Array<EnqueueItem<JobPayload<JobType, T>>>;
+    return withDatabaseErrors('enqueue', () => this.enqueueAll(untyped, options));
   }
 
   private async enqueueAll<T>(

@@ -1,6 +1,5 @@
 import { Client, type ClientConfig, type Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { InvalidJobOptionsError } from '../errors';
 import type { JobsConnectionOptions } from '../interfaces';
 import { schemaNames, type SchemaNames } from './schema-name';
@@ -101,5 +100,7 @@ export function poolOf(dataSource: DataSource): Pool {
   if (dataSource.options.type !== 'postgres') {
     throw new InvalidJobOptionsError('dataSource', `must be a PostgreSQL DataSource, got "${dataSource.options.type}"`);
   }
-  return (dataSource.driver as PostgresDriver).master as Pool;
+  // The PostgreSQL driver's pool; read structurally, since the driver's file is not part of TypeORM's
+  // public entry (and 1.x maps such deep paths differently for require and import).
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { JobsSchemaError } from '../errors';
-import { JOBS_MIGRATION_STEPS, LATEST_SCHEMA_VERSION, stepSql } from './migrations';
+import { JOBS_MIGRATION_STEPS, LATEST_SCHEMA_VERSION, migrationLockKey, stepSql } from './migrations';
 import { quoteSchema } from './schema-name';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -16,7 +16,8 @@ export async function schemaVersion(db: Queryable, schema: string): Promise<numb
 
 /**
  * Applies the missing migration steps, each in its own transaction, while holding a
- * session-level advisory lock, so nodes starting at once apply each step exactly once.
+ * session-level advisory lock, so nodes starting at once apply each step exactly once. The host's
+ * TypeORM migrations (`createJobsMigrations`) take the same lock and record steps in the same table.
  * Returns the versions applied.
  */
 export async function runMigrations(pool: Pool, schema: string): Promise<number[]> {
@@ -27,7 +28,7 @@ export async function runMigrations(pool: Pool, schema: string): Promise<number[
   let lost: Error | undefined;
   const onError = (err: Error) => (lost = err);
   client.on('error', onError);
-  const lockKey = `jobs:migrate:${schema}`;
+  const lockKey = migrationLockKey(schema);
   const applied: number[] = [];
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);

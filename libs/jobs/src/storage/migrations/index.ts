@@ -79,12 +79,48 @@ export function stepSql(step: JobsMigrationStep, quotedSchema: string): string[]
   ];
 }
 
+/** The advisory lock every path that changes a schema takes: the module's runner (session-level)
+ * and the host's TypeORM migrations (transaction-level), so neither runs beside the other. */
+export function migrationLockKey(schema: string): string {
+  return `jobs:migrate:${schema}`;
+}
+
+/** Whether `version` is recorded in `<schema>.schema_migrations` (false when the table is missing). */
+async function isRecorded(queryRunner: QueryRunner, quotedSchema: string, version: number): Promise<boolean> {
+  const table = `${quotedSchema}.schema_migrations`;
+  const [found] = await queryRunner.query('SELECT to_regclass($1)::text AS t', [table]);
+  if (!found?.t) return false;
+  const rows = await queryRunner.query(`SELECT 1 FROM ${table} WHERE version = $1`, [version]);
+  return rows.length > 0;
+}
+
+/**
+ * Runs `work` in a transaction holding the schema's migration lock: TypeORM's own transaction when it
+ * runs migrations in one (`migrationsTransactionMode` 'all' or 'each'), else one of the step's own, so
+ * a step is all or nothing in every mode. The lock waits for a runner or another instance migrating
+ * the same schema, and is released at the end of the transaction.
+ */
+async function underMigrationLock(queryRunner: QueryRunner, schema: string, work: () => Promise<void>): Promise<void> {
+  const own = !queryRunner.isTransactionActive;
+  if (own) await queryRunner.startTransaction();
+  try {
+    await queryRunner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [migrationLockKey(schema)]);
+    await work();
+    if (own) await queryRunner.commitTransaction();
+  } catch (err) {
+    if (own) await queryRunner.rollbackTransaction();
+    throw err;
+  }
+}
+
 const TIMESTAMP_BASE = 1763900000000;
 
 /**
  * TypeORM migration classes for the given schema, for hosts that run the module's migrations
- * with their own (`migrations: [...JOBS_MIGRATIONS]`). Their `down()` undoes the step (the first
- * one drops the schema).
+ * with their own (`migrations: [...JOBS_MIGRATIONS]`). Each step takes the module's migration lock
+ * and is skipped when `schema_migrations` already records it (applied by `migrationsRun`, or by
+ * another instance running the same migrations at once), so either way of migrating can follow the
+ * other. Their `down()` undoes the step (the first one drops the schema), unless it is not recorded.
  */
 export function createJobsMigrations(schema: string = DEFAULTS.schema): Array<new () => MigrationInterface> {
   const quoted = quoteSchema(schema);
@@ -93,10 +129,16 @@ export function createJobsMigrations(schema: string = DEFAULTS.schema): Array<ne
     const migration = class implements MigrationInterface {
       name = name;
       async up(queryRunner: QueryRunner): Promise<void> {
-        for (const sql of stepSql(step, quoted)) await queryRunner.query(sql);
+        await underMigrationLock(queryRunner, schema, async () => {
+          if (await isRecorded(queryRunner, quoted, step.version)) return;
+          for (const sql of stepSql(step, quoted)) await queryRunner.query(sql);
+        });
       }
       async down(queryRunner: QueryRunner): Promise<void> {
-        for (const sql of step.down(quoted)) await queryRunner.query(sql);
+        await underMigrationLock(queryRunner, schema, async () => {
+          if (!(await isRecorded(queryRunner, quoted, step.version))) return;
+          for (const sql of step.down(quoted)) await queryRunner.query(sql);
+        });
       }
     };
     Object.defineProperty(migration, 'name', { value: name });
