@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   InvalidJobOptionsError,
@@ -11,6 +12,7 @@ import {
 } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
+import { JOBS_STORAGE, type JobsStorage } from './support/internals';
 import { deferred, waitFor } from './support/wait';
 
 const gates = new Map<string, { promise: Promise<void>; resolve: () => void }>();
@@ -247,5 +249,35 @@ describe('recurring jobs on one node', () => {
     const days = new Set(rows.map((r) => r.occurrence.toISOString().slice(0, 10)));
     assert.equal(days.size, rows.length, 'one run per day');
     await schedules.pause('paris-0230');
+  });
+});
+
+describe('a node without schedules', () => {
+  const pool = assertionPool();
+  let t: TestApp;
+
+  before(async () => {
+    t = await createTestApp([TickHandler], { pollIntervalMs: 200 });
+  });
+  after(() => disposeTestApp(t, pool));
+
+  it('asks for due schedules once per poll interval, not in a loop', async () => {
+    const storage = t.app.get<JobsStorage>(JOBS_STORAGE);
+    assert.equal(await storage.schedules.nextDueMs(), null, 'no schedule: nothing is due');
+    let asked = 0;
+    const nextDueMs = storage.schedules.nextDueMs.bind(storage.schedules);
+    storage.schedules.nextDueMs = () => {
+      asked += 1;
+      return nextDueMs();
+    };
+    await sleep(1_000); // a window to count in, not a wait for something to happen
+    // 200 ms polls: about 5 in a second (a pass without the poll would ask hundreds of times).
+    assert.ok(asked >= 2 && asked <= 8, `asked ${asked} times in a second`);
+
+    await t.app.get(JobSchedulesService).create({ name: 'later', type: 'tick', cron: '0 0 1 1 *' });
+    const dueInMs = await nextDueMs();
+    assert.ok(dueInMs !== null && dueInMs > 0, `a schedule next year is due in ${dueInMs} ms`);
+    await t.app.get(JobSchedulesService).pause('later');
+    assert.equal(await nextDueMs(), null, 'a paused schedule is not due');
   });
 });

@@ -84,10 +84,12 @@ export function scheduleFireStatements({ schema, schedules, scheduleRuns, jobs }
         FROM r WHERE (SELECT count(*) FROM s) + (SELECT count(*) FROM released) >= 0`,
     },
 
-    /** Milliseconds until the earliest tick of a schedule that may fire (0 when due), or null. */
+    /** Milliseconds until the earliest tick of a schedule that may fire (0 when due), or null when
+     * none may (GREATEST skips a NULL argument, hence the explicit case). */
     nextDue: {
       name: `${schema}.schedules_next_due`,
-      text: `SELECT GREATEST(0, ceil(extract(epoch FROM min(next_run_at) - clock_timestamp()) * 1000))::float8 AS ms
+      text: `SELECT CASE WHEN min(next_run_at) IS NOT NULL
+          THEN GREATEST(0, ceil(extract(epoch FROM min(next_run_at) - clock_timestamp()) * 1000))::float8 END AS ms
         FROM ${schedules} WHERE NOT paused AND NOT removed_from_code`,
     },
 
