@@ -45,15 +45,17 @@ export class AttemptRunner {
     }
     const timeoutMs = handler.metadata.timeoutMs ?? this.deps.options.defaultTimeoutMs;
     attempt.timer = setTimeout(() => this.timeOut(attempt, timeoutMs), timeoutMs);
-    const reporter = new JobReporter(job, this.deps.jobs, this.deps.nodeId, this.deps.logger);
+    // Made on the first report: most handlers never report.
+    let reporter: JobReporter | undefined;
+    const report = () => (reporter ??= new JobReporter(job, this.deps.jobs, this.deps.nodeId, this.deps.logger));
     const ctx: JobContext = {
       get signal() {
         return signalOf(attempt);
       },
       attempt: job.attempts,
       nodeId: this.deps.nodeId,
-      log: (message) => reporter.log(message),
-      progress: (percent) => reporter.progress(percent),
+      log: (message) => report().log(message),
+      progress: (percent) => report().progress(percent),
     };
     let result: unknown;
     try {
