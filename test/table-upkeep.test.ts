@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { JOBS_STORAGE, TableUpkeep, type JobsStorage } from './support/internals';
@@ -55,5 +56,36 @@ describe('table upkeep when autovacuum does not do it', () => {
     const after = await stats();
     assert.ok(after.dead < 1_000, `dead rows left: ${after.dead}`);
     assert.equal(after.analyzed, true);
+  });
+
+  it('a node that stops cancels its vacuum instead of waiting for it', async () => {
+    await pool.query(`UPDATE "${t.schema}".jobs SET state = 'completed'`); // 30,000 dead rows again
+    await waitFor(async () => (await stats()).dead >= 30_000, { message: 'the dead rows to be counted' });
+    // A session holding the lock VACUUM needs: the upkeep's vacuum waits, as a long one would run.
+    const blocker = await pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`LOCK TABLE "${t.schema}".jobs IN SHARE UPDATE EXCLUSIVE MODE`);
+      const vacuums = async (): Promise<number> =>
+        (
+          await pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+            [`VACUUM (ANALYZE) "${t.schema}".%`],
+          )
+        ).rows[0].n;
+      const upkeep = new TableUpkeep(t.app.get<JobsStorage>(JOBS_STORAGE).maintenance, new Logger('test'));
+      const checked = upkeep.check();
+      await waitFor(async () => (await vacuums()) === 1, { message: 'the vacuum to be under way' });
+      const started = Date.now();
+      const stopped = await Promise.race([upkeep.stop().then(() => true), sleep(5_000).then(() => false)]);
+      assert.ok(stopped, 'stop() still waits for the vacuum after 5 s');
+      await checked;
+      const stopMs = Date.now() - started;
+      assert.ok(stopMs < 2_000, `stop() took ${stopMs} ms with a vacuum under way`);
+      await waitFor(async () => (await vacuums()) === 0, { message: 'the vacuum to be gone from the server' });
+    } finally {
+      await blocker.query('ROLLBACK'); // lets a vacuum that was not canceled finish
+      blocker.release();
+    }
   });
 });

@@ -25,6 +25,7 @@ export class TableUpkeep {
   private timer?: NodeJS.Timeout;
   private running: Promise<void> | null = null;
   private refused = false;
+  private stopping = false;
 
   constructor(
     private readonly maintenance: MaintenanceRepository,
@@ -36,8 +37,12 @@ export class TableUpkeep {
     this.timer.unref();
   }
 
+  /** Stops checking; a vacuum under way is canceled (it would hold the shutdown for as long as it
+   * runs; the next check of any node starts it again). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping = true;
+    if (this.running) await this.maintenance.cancelUpkeep().catch(() => undefined);
     await this.running;
   }
 
@@ -46,6 +51,7 @@ export class TableUpkeep {
     if (this.refused) return Promise.resolve();
     this.running ??= this.run()
       .catch((err: Error & { code?: string }) => {
+        if (err.code === '57014' && this.stopping) return; // canceled by stop()
         if (err.code === '42501') {
           // Not the tables' owner: leave them to autovacuum (or the DBA) from now on.
           this.refused = true;

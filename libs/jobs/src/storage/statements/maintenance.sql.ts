@@ -34,6 +34,11 @@ export function maintenanceStatements({ schema, jobs }: SchemaNames) {
         WHERE s.schemaname = '${schema}' AND s.relname = ANY($1::text[])`,
     },
 
+    /** The upkeep's vacuums pause like autovacuum's (its default cost delay and limit). */
+    throttle: { text: `SET vacuum_cost_delay = 2; SET vacuum_cost_limit = 200` },
+    /** Cancels the statement of backend $1 (this node's upkeep, when the node stops). */
+    cancelBackend: { text: `SELECT pg_cancel_backend($1::int)` },
+
     /** One node at a time looks after the tables (a session lock on its own connection). */
     tryUpkeepLock: { text: `SELECT pg_try_advisory_lock(hashtext('${schema}:upkeep')) AS locked` },
     upkeepUnlock: { text: `SELECT pg_advisory_unlock(hashtext('${schema}:upkeep'))` },
