@@ -7,7 +7,8 @@
 // Finished jobs are kept (the default retention keeps completed jobs a day), so the table holds
 // them all; what keeps it fast is the engine's own design (partial indexes, a plan-stable claim)
 // and, where autovacuum is off, its table upkeep. Prints one JSON line and a summary.
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench node bench/soak.mjs   (SOAK_JOBS to change 1M)
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench node bench/soak.mjs   (SOAK_JOBS to change 1M;
+//   SOAK_KEEP=1 keeps the schema afterwards for inspection)
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +115,8 @@ async function main() {
       [SCHEMA],
     )
   ).rows[0];
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  // SOAK_KEEP=1 leaves the table as the soak left it, to inspect (plans, sizes, dead rows).
+  if (!process.env.SOAK_KEEP) await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await admin.end();
   const ratio = after.jobsPerSec / fresh.jobsPerSec;
   const result = {

@@ -34,8 +34,6 @@ export function maintenanceStatements({ schema, jobs }: SchemaNames) {
         WHERE s.schemaname = '${schema}' AND s.relname = ANY($1::text[])`,
     },
 
-    /** The upkeep's vacuums pause like autovacuum's (its default cost delay and limit). */
-    throttle: { text: `SET vacuum_cost_delay = 2; SET vacuum_cost_limit = 200` },
     /** Cancels the statement of backend $1 (this node's upkeep, when the node stops). */
     cancelBackend: { text: `SELECT pg_cancel_backend($1::int)` },
 
