@@ -88,4 +88,34 @@ describe('table upkeep when autovacuum does not do it', () => {
       blocker.release();
     }
   });
+
+  it('with autovacuum on, a table it has not got to yet is left to it', async (ctx) => {
+    const on = (await pool.query<{ on: boolean }>(`SELECT current_setting('autovacuum')::boolean AS on`)).rows[0].on;
+    if (!on) return ctx.skip("autovacuum is off on this server: every table is the nodes' to look after");
+    // A fresh schema whose jobs table autovacuum has never vacuumed, with 30,000 dead rows: the node
+    // leaves it to autovacuum (its naptime is a minute) instead of running a second vacuum beside it.
+    const av = await createTestApp([], { workers: false, allowUnknownTypes: true });
+    try {
+      await pool.query(
+        `INSERT INTO "${av.schema}".jobs (queue, type, payload, max_attempts)
+         SELECT 'up', 'up.job', '{}', 5 FROM generate_series(1, 30000)`,
+      );
+      await pool.query(`UPDATE "${av.schema}".jobs SET state = 'canceled', finished_at = now()`);
+      const counted = async () =>
+        (
+          await pool.query<{ dead: number; vacuumed: boolean }>(
+            `SELECT n_dead_tup::int AS dead, last_vacuum IS NOT NULL AS vacuumed
+             FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'`,
+            [av.schema],
+          )
+        ).rows[0];
+      await waitFor(async () => (await counted()).dead >= 30_000, { message: 'the dead rows to be counted' });
+      const upkeep = new TableUpkeep(av.app.get<JobsStorage>(JOBS_STORAGE).maintenance, new Logger('test'));
+      await upkeep.check();
+      await upkeep.stop();
+      assert.equal((await counted()).vacuumed, false, 'the node vacuumed a table autovacuum looks after');
+    } finally {
+      await disposeTestApp(av, pool);
+    }
+  });
 });

@@ -26,6 +26,8 @@ export class TableUpkeep {
   private running: Promise<void> | null = null;
   private refused = false;
   private stopping = false;
+  /** When this node first saw each table needing a vacuum or an analyze (and still does). */
+  private readonly neededSince = new Map<string, number>();
 
   constructor(
     private readonly maintenance: MaintenanceRepository,
@@ -64,9 +66,19 @@ export class TableUpkeep {
 
   private async run(): Promise<void> {
     const due: Array<{ table: string; vacuum: boolean }> = [];
+    const now = Date.now();
     for (const t of await this.maintenance.tableStats()) {
       const need = needs(t);
-      const lagging = (ago: number | null) => !t.autovacuum || ago === null || ago > LAG_S;
+      if (t.vacuum_running || !(need.vacuum || need.analyze)) {
+        this.neededSince.delete(t.table);
+        continue; // a vacuum is at it already (two at once only slow the jobs down), or nothing to do
+      }
+      const since = this.neededSince.get(t.table) ?? now;
+      this.neededSince.set(t.table, since);
+      // With autovacuum on, a table is left to it unless it has lagged for LAG_S: work it has not
+      // done for that long, by the last run's age or (a table it never got to) by how long this
+      // node has seen the work waiting.
+      const lagging = (ago: number | null) => !t.autovacuum || (ago ?? (now - since) / 1_000) > LAG_S;
       const vacuum = need.vacuum && lagging(t.vacuumed_s_ago);
       const analyze = need.analyze && lagging(t.analyzed_s_ago);
       if (vacuum || analyze) due.push({ table: t.table, vacuum });

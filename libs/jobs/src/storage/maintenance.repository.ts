@@ -16,6 +16,8 @@ export interface TableStats {
   analyzed_s_ago: number | null;
   /** Whether autovacuum is on for the table. */
   autovacuum: boolean;
+  /** Whether a vacuum is running on the table now. */
+  vacuum_running: boolean;
 }
 
 /** Retention (pruning finished jobs) and the upkeep of the module's tables. */

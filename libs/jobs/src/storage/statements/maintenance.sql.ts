@@ -22,14 +22,16 @@ export function maintenanceStatements({ schema, jobs }: SchemaNames) {
         DELETE FROM ${jobs} j USING doomed WHERE j.id = doomed.id`,
     },
 
-    /** Activity counters of the watched tables, and whether autovacuum looks after them. */
+    /** Activity counters of the watched tables, whether autovacuum looks after them, and whether a
+     * vacuum (autovacuum's or anyone's) is at one of them now. */
     tableStats: {
       text: `SELECT s.relname AS table, s.n_live_tup::float8 AS live, s.n_dead_tup::float8 AS dead,
           s.n_mod_since_analyze::float8 AS modified, c.reltuples::float8 AS reltuples,
           extract(epoch FROM now() - greatest(s.last_vacuum, s.last_autovacuum))::float8 AS vacuumed_s_ago,
           extract(epoch FROM now() - greatest(s.last_analyze, s.last_autoanalyze))::float8 AS analyzed_s_ago,
           current_setting('autovacuum')::boolean
-            AND NOT coalesce('autovacuum_enabled=false' = ANY(c.reloptions), false) AS autovacuum
+            AND NOT coalesce('autovacuum_enabled=false' = ANY(c.reloptions), false) AS autovacuum,
+          EXISTS (SELECT 1 FROM pg_stat_progress_vacuum p WHERE p.relid = c.oid) AS vacuum_running
         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
         WHERE s.schemaname = '${schema}' AND s.relname = ANY($1::text[])`,
     },
