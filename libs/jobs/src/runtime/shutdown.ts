@@ -49,7 +49,7 @@ export async function drainAndHandBack(
   const unwritten = writer.close();
   if (unwritten > 0) {
     logger.error(
-      `Could not record ${unwritten} finished jobs before shutting down (database unreachable); ` +
+      `Could not record ${unwritten} finished jobs before shutting down (the database did not take them in time: unreachable or overloaded); ` +
         'they will run again once their node is seen dead or their lease expires',
     );
   }
