@@ -69,14 +69,26 @@ export function useJobList(filter: ListFilter, limit = 50) {
   });
 }
 
+/** A job waiting to run whose run time has come (or comes within this margin) is asked for every second. */
+const DUE_MARGIN_MS = 5_000;
+
 export function useJob(id: string, full: boolean) {
   // State changes arrive over SSE; a running job's progress and log lines do not, so its page
-  // polls at the chosen refresh interval while it runs.
+  // polls at the chosen refresh interval while it runs. A waiting job whose run time has come is
+  // asked for every second until it starts, so its page never shows it waiting after it ran.
   const streamedInterval = usePollInterval(true);
   const runningInterval = usePollInterval(false);
   return useQuery({
     queryKey: ['job', id, full],
     queryFn: ({ signal }) => getJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}${full ? '?full=1' : ''}`, signal),
-    refetchInterval: (query) => (query.state.data?.state === 'running' ? runningInterval : streamedInterval),
+    placeholderData: keepPreviousData,
+    refetchInterval: (query) => {
+      const job = query.state.data;
+      if (streamedInterval === false || !job) return streamedInterval;
+      if (job.state === 'running') return runningInterval;
+      const waiting = job.state === 'pending' || job.state === 'scheduled';
+      if (waiting && new Date(job.runAt).getTime() - Date.now() < DUE_MARGIN_MS) return 1_000;
+      return streamedInterval;
+    },
   });
 }

@@ -74,6 +74,12 @@ export interface QueueSummary {
   failedPerMinute: number;
   failureRate: number;
   oldestPendingAgeMs: number | null;
+  pausedAt?: string | null;
+  pausedBy?: string | null;
+  /** Live nodes serving the queue (newer APIs). */
+  nodeCount?: number;
+  /** No live node serves the queue: its jobs wait (newer APIs). */
+  noWorkers?: boolean;
 }
 
 export interface NodeSummary {

@@ -93,7 +93,7 @@ export function JobDetailView({ id }: { id: string }) {
           )}
           <section>
             <h3>Payload</h3>
-            <PayloadView payload={job.payload} onShowAll={() => setFull(true)} />
+            <PayloadView payload={job.payload} full={full} onShowAll={() => setFull(true)} />
           </section>
           <section>
             <h3>Attempts</h3>
