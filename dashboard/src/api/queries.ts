@@ -1,7 +1,16 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { usePollInterval } from '../live/LiveContext';
 import { getJson, toQuery } from './client';
-import type { Access, JobDetail, JobPage, ListFilter, QueueSummary, SeriesPoint, NodeSummary } from './types';
+import type {
+  Access,
+  DeadLetterGroups,
+  JobDetail,
+  JobPage,
+  ListRequest,
+  QueueSummary,
+  SeriesPoint,
+  NodeSummary,
+} from './types';
 
 export function useMe() {
   return useQuery({
@@ -55,8 +64,8 @@ export function useSeries(minutes: number) {
   });
 }
 
-/** Pages of `GET /api/jobs` (newest first), fetched one cursor at a time ("Load more"). */
-export function useJobList(filter: ListFilter, limit = 50) {
+/** Pages of `GET /api/jobs` in the request's order, fetched one cursor at a time ("Load more"). */
+export function useJobList(filter: ListRequest, limit = 50) {
   const refetchInterval = usePollInterval(true);
   return useInfiniteQuery({
     queryKey: ['jobs', filter, limit],
@@ -64,6 +73,18 @@ export function useJobList(filter: ListFilter, limit = 50) {
       getJson<JobPage>(`/api/jobs${toQuery({ ...filter, limit, cursor: pageParam })}`, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
+    refetchInterval,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Failed jobs grouped by queue, type and error signature, counted by the server over all of them. */
+export function useDeadLetterGroups(filter: { queue?: string; type?: string }) {
+  const refetchInterval = usePollInterval(true);
+  return useQuery({
+    queryKey: ['dead-letter-groups', filter],
+    queryFn: ({ signal }) =>
+      getJson<DeadLetterGroups>(`/api/dead-letters/groups${toQuery({ ...filter, limit: 500 })}`, signal),
     refetchInterval,
     placeholderData: keepPreviousData,
   });

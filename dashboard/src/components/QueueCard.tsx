@@ -3,7 +3,8 @@ import type { NodeSummary, QueueSummary } from '../api/types';
 import { formatCount, formatDuration, formatPercent } from '../format';
 import { Link } from '../router';
 import { ErrorNotice } from './ErrorNotice';
-import { queueWorkers } from './queueWorkers';
+import { ConcurrencyEditor } from './ConcurrencyEditor';
+import { hasNoWorkers, queueWorkers } from './queueWorkers';
 import { RelativeTime } from './RelativeTime';
 
 interface Props {
@@ -17,13 +18,14 @@ export function QueueCard({ queue, nodes, canPause }: Props) {
   const toggle = usePauseQueue();
   const waiting = queue.counts.pending + queue.counts.scheduled;
   const workers = queueWorkers(queue, nodes);
+  const noWorkers = hasNoWorkers(queue, nodes);
   return (
-    <li className="card queue" data-queue={queue.name} data-paused={queue.paused} data-no-workers={workers.nodes === 0}>
+    <li className="card queue" data-queue={queue.name} data-paused={queue.paused} data-no-workers={noWorkers}>
       <div className="row">
         <h3 className="grow">
           <Link to={`/jobs?queue=${encodeURIComponent(queue.name)}`}>{queue.name}</Link>
         </h3>
-        {workers.nodes === 0 && <span className="badge no-workers">No workers</span>}
+        {noWorkers && <span className="badge no-workers">No workers</span>}
         <span className={`badge ${queue.paused ? 'paused' : 'active'}`}>{queue.paused ? 'paused' : 'active'}</span>
         {canPause && (
           <button
@@ -36,7 +38,7 @@ export function QueueCard({ queue, nodes, canPause }: Props) {
           </button>
         )}
       </div>
-      {workers.nodes === 0 && (
+      {noWorkers && (
         <p className="notice warn no-workers-note" role="alert">
           No live node serves this queue: its {formatCount(waiting)} waiting job{waiting === 1 ? '' : 's'} will not run
           until a node with a handler for it starts.
@@ -49,7 +51,13 @@ export function QueueCard({ queue, nodes, canPause }: Props) {
       )}
       <dl className="fields compact">
         <dt>concurrency</dt>
-        <dd className="concurrency">{workers.label}</dd>
+        <dd className="concurrency">
+          {workers.label}
+          {queue.concurrencySetting != null && (
+            <span className="muted small"> (set to {queue.concurrencySetting} per node)</span>
+          )}
+          {canPause && <ConcurrencyEditor queue={queue} />}
+        </dd>
         <dt>waiting</dt>
         <dd>
           {formatCount(waiting)} ({formatCount(queue.counts.pending)} pending, {formatCount(queue.counts.scheduled)}{' '}
@@ -62,7 +70,13 @@ export function QueueCard({ queue, nodes, canPause }: Props) {
         <dt>throughput</dt>
         <dd className="throughput">
           {queue.completedPerMinute.toFixed(1)} done/min, {queue.failedPerMinute.toFixed(1)} failed/min{' '}
-          <span className="muted small">(average of the last 5 min)</span>
+          <span className="muted small">
+            (average of the last 5 min
+            {queue.completedLast5Minutes !== undefined
+              ? `: ${formatCount(queue.completedLast5Minutes)} done, ${formatCount(queue.failedLast5Minutes)} failed`
+              : ''}
+            )
+          </span>
         </dd>
         <dt>failure rate</dt>
         <dd>{formatPercent(queue.failureRate)}</dd>

@@ -10,24 +10,31 @@ export interface QueueWorkers {
 }
 
 /**
- * Who serves a queue, from the live nodes' registered slots (`GET /api/nodes`); the queue summary's
- * `nodeCount`, when the API sends it, wins over a node list not loaded yet.
+ * Who serves a queue: the API's `concurrencyPerNode`, else the live nodes' registered slots
+ * (`GET /api/nodes`), else the summary's total.
  */
 export function queueWorkers(queue: QueueSummary, nodes: NodeSummary[] | undefined): QueueWorkers {
-  const slots = (nodes ?? []).map((node) => node.queues[queue.name] ?? 0).filter((n) => n > 0);
-  const count = nodes ? slots.length : (queue.nodeCount ?? (queue.concurrency > 0 ? 1 : 0));
-  const total = nodes ? slots.reduce((sum, n) => sum + n, 0) : queue.concurrency;
+  const perNode = queue.concurrencyPerNode
+    ? Object.values(queue.concurrencyPerNode)
+    : nodes?.filter((node) => !node.stopping).map((node) => node.queues[queue.name] ?? 0);
+  if (!perNode) {
+    // Neither the API's per-node slots nor the node list yet: the total alone.
+    const count = queue.nodes ?? (queue.concurrency > 0 ? 1 : 0);
+    if (count === 0 || queue.concurrency === 0) return { nodes: 0, total: 0, label: 'no workers' };
+    return { nodes: count, total: queue.concurrency, label: `${queue.concurrency} over ${count} node(s)` };
+  }
+  const slots = perNode.filter((n) => n > 0);
+  const count = slots.length;
+  const total = slots.reduce((sum, n) => sum + n, 0);
   if (count === 0 || total === 0) return { nodes: 0, total: 0, label: 'no workers' };
   const noun = count === 1 ? 'node' : 'nodes';
-  if (!nodes || slots.every((n) => n === slots[0])) {
-    const each = nodes ? slots[0] : Math.round(total / count);
-    return { nodes: count, total, label: `${count} ${noun} × ${each}${count > 1 ? ` = ${total}` : ''}` };
+  if (slots.every((n) => n === slots[0])) {
+    return { nodes: count, total, label: `${count} ${noun} × ${slots[0]}${count > 1 ? ` = ${total}` : ''}` };
   }
   return { nodes: count, total, label: `${count} ${noun}: ${slots.join(' + ')} = ${total}` };
 }
 
 /** True when no live node serves the queue (jobs posted to it wait until one does). */
 export function hasNoWorkers(queue: QueueSummary, nodes: NodeSummary[] | undefined): boolean {
-  if (queue.noWorkers !== undefined && !nodes) return queue.noWorkers;
-  return queueWorkers(queue, nodes).nodes === 0;
+  return queue.noWorkers ?? queueWorkers(queue, nodes).nodes === 0;
 }

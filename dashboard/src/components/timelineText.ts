@@ -55,10 +55,12 @@ export function describeEntry(entry: TimelineEntry): string {
       return [d.from ? `was ${str(d.from)}` : '', d.bulk ? 'in a bulk cancel' : ''].filter(Boolean).join(', ');
     case 'replayed': {
       const edited = d.payloadEdited ? 'with an edited payload' : 'with the same payload';
-      return [edited, d.bulk ? 'in a bulk replay' : '', pairs(d, ['payloadEdited', 'bulk', ...ORIGINAL_KEYS])]
-        .filter(Boolean)
-        .join(', ');
+      const before = typeof d.previousRunAt === 'string' ? `was due at ${formatTime(d.previousRunAt)}` : '';
+      const rest = pairs(d, ['payloadEdited', 'bulk', 'previousRunAt', ...ORIGINAL_KEYS]);
+      return [edited, d.bulk ? 'in a bulk replay' : '', before, rest].filter(Boolean).join(', ');
     }
+    case 'run_now':
+      return typeof d.previousRunAt === 'string' ? `was due at ${formatTime(d.previousRunAt)}` : 'moved to now';
     case 'log':
       return str(d.message);
     default:

@@ -9,14 +9,20 @@ import { ProgressBar } from '../components/ProgressBar';
 import { RelativeTime } from '../components/RelativeTime';
 import { StateBadge } from '../components/StateBadge';
 import { Timeline } from '../components/Timeline';
-import { formatTime } from '../format';
+import { formatDuration, formatTime } from '../format';
+import { lastList } from '../hooks/useLastList';
+import { useWatchJobs } from '../live/watch';
 import { Link } from '../router';
+
+const NONE: string[] = [];
 
 /** One job: its fields, payload, attempts with stack traces, timeline and actions. */
 export function JobDetailView({ id }: { id: string }) {
   const [full, setFull] = useState(false);
   const query = useJob(id, full);
   const job = query.data;
+  const back = lastList();
+  useWatchJobs(job && ['completed', 'failed', 'canceled'].includes(job.state) ? NONE : [id]);
   if (query.error instanceof ApiError && query.error.status === 404) {
     return (
       <div className="view">
@@ -28,7 +34,9 @@ export function JobDetailView({ id }: { id: string }) {
   return (
     <div className="view job-detail">
       <p className="small">
-        <Link to="/jobs">← Jobs</Link>
+        <Link to={back.url} className="back-link">
+          ← {back.title}
+        </Link>
       </p>
       <ErrorNotice error={query.error} what="Job" />
       {!job ? (
@@ -63,6 +71,12 @@ export function JobDetailView({ id }: { id: string }) {
             <dd>{formatTime(job.startedAt)}</dd>
             <dt>finished</dt>
             <dd>{formatTime(job.finishedAt)}</dd>
+            {job.durationMs != null && (
+              <>
+                <dt>duration</dt>
+                <dd>{formatDuration(job.durationMs)}</dd>
+              </>
+            )}
             {job.lockedBy && (
               <>
                 <dt>running on</dt>
@@ -84,7 +98,7 @@ export function JobDetailView({ id }: { id: string }) {
               </>
             )}
           </dl>
-          <JobActions job={job} />
+          <JobActions job={job} backTo={back.url} />
           {job.progress != null && (
             <section>
               <h3>Progress</h3>
