@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseListFilter, parseListQuery } from '../core/list-query';
+import { encodeCursor, searchHint } from '../core/list-sort';
 import { isJobId } from '../core/storable';
 import { buildTimeline } from '../core/timeline';
 import { InvalidJobOptionsError } from '../errors';
@@ -56,7 +57,11 @@ export class JobsAdminService {
     const { rows } = await this.storage.admin.page(parsed);
     const items = rows.slice(0, parsed.limit);
     const more = rows.length > parsed.limit;
-    return { items: items.map(toSummary), nextCursor: more ? items[items.length - 1].id : null };
+    return {
+      items: items.map(toSummary),
+      nextCursor: more ? encodeCursor(parsed.sort, items[items.length - 1]) : null,
+      hint: items.length === 0 && parsed.before === undefined && !parsed.sort?.after ? searchHint(parsed.search) : null,
+    };
   }
 
   /** How PostgreSQL ran `list(query)` (`EXPLAIN (ANALYZE, BUFFERS)` of the statement that answered
@@ -170,7 +175,7 @@ function parseSelection(selection: unknown): { ids?: string[]; filter?: ParsedLi
 }
 
 function toSummary(row: SummaryRow): JobSummary {
-  const { payload_preview: payloadPreview, ...columns } = row;
+  const { payload_preview: payloadPreview, sort_key: _sortKey, ...columns } = row;
   const {
     payload: _payload,
     lockedUntil: _lockedUntil,
@@ -182,5 +187,6 @@ function toSummary(row: SummaryRow): JobSummary {
     locked_until: null,
     replays: 0,
   });
-  return { ...job, payloadPreview };
+  const durationMs = job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null;
+  return { ...job, payloadPreview, durationMs };
 }

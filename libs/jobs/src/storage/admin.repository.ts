@@ -2,11 +2,14 @@ import type { JobEventRecord, JobState, ParsedListFilter, ParsedListQuery } from
 import type { Database } from './database';
 import type { AttemptRow, JobRow } from './job-row';
 import { adminStatements, type BulkTarget, type SqlQuery } from './statements/admin.sql';
+import { sortedListStatement } from './statements/admin-sorted.sql';
 import { withValues } from './statements/statement';
 
 /** A row of the job list: the job without payload, lease end and replays, plus a payload preview. */
 export interface SummaryRow extends Omit<JobRow, 'payload' | 'locked_until' | 'replays'> {
   payload_preview: string;
+  /** The sort column's exact value (sorted lists only), for the cursor. */
+  sort_key?: string | null;
 }
 
 /** The job for the detail view: its payload, or its size and a preview when it is too large. */
@@ -48,6 +51,7 @@ export class AdminRepository {
       rows: (await this.db.query<SummaryRow>(statement)).rows,
       statement,
     });
+    if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort));
     const search = parsed.search?.kind;
     if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'));
     if (search === 'payload') {
