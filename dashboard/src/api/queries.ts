@@ -90,7 +90,7 @@ export function useDeadLetterGroups(filter: { queue?: string; type?: string }) {
   });
 }
 
-/** A job waiting to run whose run time has come (or comes within this margin) is asked for every second. */
+/** A waiting job whose run time has come (or comes within this margin) is asked for every second. */
 const DUE_MARGIN_MS = 5_000;
 
 export function useJob(id: string, full: boolean) {
@@ -107,9 +107,11 @@ export function useJob(id: string, full: boolean) {
       const job = query.state.data;
       if (streamedInterval === false || !job) return streamedInterval;
       if (job.state === 'running') return runningInterval;
-      const waiting = job.state === 'pending' || job.state === 'scheduled';
-      if (waiting && new Date(job.runAt).getTime() - Date.now() < DUE_MARGIN_MS) return 1_000;
-      return streamedInterval;
+      if (job.state !== 'pending' && job.state !== 'scheduled') return streamedInterval;
+      // Asked again when its run time comes (this function runs after each answer), then every second.
+      const untilDue = new Date(job.runAt).getTime() - Date.now();
+      if (untilDue < DUE_MARGIN_MS) return 1_000;
+      return Math.min(streamedInterval, untilDue - DUE_MARGIN_MS / 2);
     },
   });
 }

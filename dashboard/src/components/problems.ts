@@ -17,6 +17,9 @@ export const OLDEST_PENDING_LIMIT_MS = 5 * 60_000;
 /** A failure rate (dead letters over outcomes, last 5 min) from which a queue is failing. */
 export const FAILURE_RATE_LIMIT = 0.05;
 
+/** Worst first: jobs that cannot run at all, then jobs failing, then falling behind, then paused on purpose. */
+const RANK: Record<Problem['kind'], number> = { 'no-workers': 0, failing: 1, stuck: 2, paused: 3 };
+
 const q = (name: string) => encodeURIComponent(name);
 
 /** What needs an operator, worst first: queues nobody serves, failing, stuck, paused. */
@@ -65,5 +68,5 @@ export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | unde
       });
     }
   }
-  return out.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'bad' ? -1 : 1));
+  return out.sort((a, b) => RANK[a.kind] - RANK[b.kind]);
 }
