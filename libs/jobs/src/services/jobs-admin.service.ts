@@ -27,6 +27,7 @@ export const MAX_BULK_IDS = 10_000;
 
 const REPLAYABLE: readonly JobState[] = ['failed', 'canceled'];
 const CANCELABLE: readonly JobState[] = ['pending', 'scheduled', 'running'];
+const DELETABLE: readonly JobState[] = ['completed', 'failed', 'canceled'];
 
 /** A live node, with the jobs it is running. */
 export interface NodeSummary {
@@ -112,6 +113,12 @@ export class JobsAdminService {
     return this.bulk('cancel', selection, CANCELABLE, options.actor ?? null);
   }
 
+  /** Deletes the finished (`completed`, `failed`, `canceled`) jobs among the selection with their
+   * history, in batches of 1,000; each batch is recorded in the audit log with `actor`. */
+  async deleteMany(selection: JobBulkSelection, options: { actor?: string } = {}): Promise<{ affected: number }> {
+    return this.bulk('delete', selection, DELETABLE, options.actor ?? null);
+  }
+
   /** Live nodes with the jobs each is running. */
   async nodes(): Promise<NodeSummary[]> {
     const [nodes, running] = await Promise.all([this.storage.nodes.list(), this.storage.nodes.runningJobs()]);
@@ -136,7 +143,7 @@ export class JobsAdminService {
 
   /** Bulk replay or cancel of the jobs among the selection that are in one of `allowed` states. */
   private async bulk(
-    action: 'replay' | 'cancel',
+    action: 'replay' | 'cancel' | 'delete',
     selection: JobBulkSelection,
     allowed: readonly JobState[],
     actor: string | null,

@@ -48,7 +48,7 @@ export class AdminRepository {
   async page(parsed: ParsedListQuery): Promise<{ rows: SummaryRow[]; statement: SqlQuery }> {
     const { limit, before } = parsed;
     const run = async (statement: SqlQuery) => ({
-      rows: (await this.db.query<SummaryRow>(statement)).rows,
+      rows: await this.db.timed('list jobs', async (on) => (await on.query<SummaryRow>(statement)).rows),
       statement,
     });
     if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort));
@@ -107,15 +107,19 @@ export class AdminRepository {
    * arrive meanwhile, or that a replay sends back to `failed`, are not taken again).
    */
   async bulk(
-    action: 'replay' | 'cancel',
+    action: 'replay' | 'cancel' | 'delete',
     selection: { ids?: string[]; filter?: ParsedListFilter },
     states: readonly JobState[],
     actor: string | null,
   ): Promise<number> {
     const statement = (target: BulkTarget) =>
-      action === 'replay' ? this.sql.bulkReplay(target, actor) : this.sql.bulkCancel(target, actor);
+      action === 'replay'
+        ? this.sql.bulkReplay(target, actor)
+        : action === 'cancel'
+          ? this.sql.bulkCancel(target, actor)
+          : this.sql.bulkDelete(target, actor);
     const run = async (target: BulkTarget) => {
-      const res = await this.db.query<{ n: number; last: string | null }>(statement(target));
+      const res = await this.db.timed(action, (on) => on.query<{ n: number; last: string | null }>(statement(target)));
       return res.rows[0] ?? { n: 0, last: null };
     };
     let affected = 0;

@@ -47,7 +47,7 @@ export interface BulkTarget {
 }
 
 export function adminStatements(names: SchemaNames) {
-  const { jobs: t, attempts, events, wakeChannel: wake, cancelChannel: cancel } = names;
+  const { jobs: t, attempts, events, audit, wakeChannel: wake, cancelChannel: cancel } = names;
 
   function bulkWhere(target: BulkTarget): Where {
     const w = whereOf(target.filter ?? {}, target.states);
@@ -157,6 +157,28 @@ export function adminStatements(names: SchemaNames) {
         ), aborted AS (SELECT pg_notify('${cancel}', id::text) FROM u WHERE was = 'running')
         SELECT (SELECT count(*) FROM u)::int AS n, (SELECT max(id) FROM picked)::text AS last
         WHERE (SELECT count(*) FROM aborted) >= 0`;
+      return { text, values: w.values };
+    },
+
+    /** Deletes one batch (finished jobs only) with their history, and records the batch in the audit
+     * log by `actor` (ids, queues, types and states of the deleted jobs). */
+    bulkDelete(target: BulkTarget, actor: string | null): SqlQuery {
+      const w = bulkWhere(target);
+      const text = `WITH picked AS (
+          SELECT id FROM ${t} WHERE ${w} ORDER BY id LIMIT ${BULK_BATCH_SIZE} FOR UPDATE SKIP LOCKED
+        ), d AS (
+          DELETE FROM ${t} j USING picked
+          WHERE j.id = picked.id AND j.state IN ('completed', 'failed', 'canceled')
+          RETURNING j.id, j.queue, j.type, j.state
+        ), logged AS (
+          INSERT INTO ${audit} (actor, action, target, detail)
+          SELECT ${w.param(actor)}::text, 'delete', NULL, jsonb_build_object('bulk', true, 'count', count(*),
+            'ids', jsonb_agg(id::text ORDER BY id), 'queues', jsonb_agg(DISTINCT queue),
+            'types', jsonb_agg(DISTINCT type), 'states', jsonb_agg(DISTINCT state))
+          FROM d HAVING count(*) > 0
+        )
+        SELECT (SELECT count(*) FROM d)::int AS n, (SELECT max(id) FROM picked)::text AS last
+        WHERE (SELECT count(*) FROM logged) >= 0`;
       return { text, values: w.values };
     },
   };
