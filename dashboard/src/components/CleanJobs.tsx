@@ -23,9 +23,9 @@ export function CleanJobs({ queue }: { queue?: string }) {
       <summary>Clean finished jobs…</summary>
       <div className="row">
         <label className="small">
-          State{' '}
+          Delete{' '}
           <select
-            aria-label="clean state"
+            aria-label="which finished jobs to clean"
             value={state}
             onChange={(e) => setState(e.target.value as CleanRequest['state'])}
           >
@@ -36,7 +36,7 @@ export function CleanJobs({ queue }: { queue?: string }) {
         </label>
         <label className="small">
           finished more than{' '}
-          <select aria-label="clean age" value={age} onChange={(e) => setAge(Number(e.target.value))}>
+          <select aria-label="finished longer ago than" value={age} onChange={(e) => setAge(Number(e.target.value))}>
             {AGES.map((a) => (
               <option key={a.ms} value={a.ms}>
                 {a.label}
