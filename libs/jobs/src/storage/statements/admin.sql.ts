@@ -176,6 +176,7 @@ export function adminStatements(names: SchemaNames) {
             'ids', jsonb_agg(id::text ORDER BY id), 'queues', jsonb_agg(DISTINCT queue),
             'types', jsonb_agg(DISTINCT type), 'states', jsonb_agg(DISTINCT state))
           FROM d HAVING count(*) > 0
+          RETURNING 1
         )
         SELECT (SELECT count(*) FROM d)::int AS n, (SELECT max(id) FROM picked)::text AS last
         WHERE (SELECT count(*) FROM logged) >= 0`;
