@@ -54,11 +54,13 @@ export function useNodes() {
   });
 }
 
-export function useSeries(minutes: number) {
+/** Per-minute outcomes, cluster-wide or of one queue. */
+export function useSeries(minutes: number, queue?: string) {
   const interval = usePollInterval(false);
   return useQuery({
-    queryKey: ['series', minutes],
-    queryFn: ({ signal }) => getJson<{ points: SeriesPoint[] }>(`/api/stats/series${toQuery({ minutes })}`, signal),
+    queryKey: ['series', minutes, queue ?? null],
+    queryFn: ({ signal }) =>
+      getJson<{ points: SeriesPoint[] }>(`/api/stats/series${toQuery({ minutes, queue })}`, signal),
     refetchInterval: interval === false ? false : Math.max(interval, 10_000),
     placeholderData: keepPreviousData,
   });

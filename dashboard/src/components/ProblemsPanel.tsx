@@ -18,7 +18,7 @@ export function ProblemsPanel({ queues, nodes }: { queues: QueueSummary[]; nodes
         <li key={p.key} className={`problem problem-${p.severity}`} data-kind={p.kind} data-queue={p.queue}>
           <strong>{p.queue}</strong>
           <span className="grow">{p.text}</span>
-          <Link to={p.to}>Look</Link>
+          <Link to={p.to}>{p.action}</Link>
         </li>
       ))}
     </ul>

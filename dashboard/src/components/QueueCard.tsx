@@ -5,6 +5,7 @@ import { Link } from '../router';
 import { ErrorNotice } from './ErrorNotice';
 import { ConcurrencyEditor } from './ConcurrencyEditor';
 import { hasNoWorkers, queueWorkers } from './queueWorkers';
+import { QueueThroughput } from './QueueThroughput';
 import { RelativeTime } from './RelativeTime';
 
 interface Props {
@@ -85,6 +86,7 @@ export function QueueCard({ queue, nodes, canPause }: Props) {
           <RelativeTime at={queue.countsAt} />
         </dd>
       </dl>
+      <QueueThroughput queue={queue.name} />
       <ErrorNotice error={toggle.error} what={queue.paused ? 'Resume failed' : 'Pause failed'} />
     </li>
   );

@@ -8,8 +8,9 @@ export interface Problem {
   severity: 'bad' | 'warn';
   kind: 'no-workers' | 'failing' | 'stuck' | 'paused';
   text: string;
-  /** Where the reader goes to act on it. */
+  /** Where the reader goes to act on it, and the link's words. */
   to: string;
+  action: string;
 }
 
 /** A job waiting longer than this since its run time is a problem. */
@@ -35,6 +36,7 @@ export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | unde
         kind: 'no-workers',
         text: `No workers: no live node serves it; ${formatCount(waiting)} job${waiting === 1 ? '' : 's'} wait`,
         to: `/queues`,
+        action: 'Queues',
       });
     }
     if (queue.failedPerMinute > 0 && queue.failureRate >= FAILURE_RATE_LIMIT) {
@@ -45,6 +47,7 @@ export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | unde
         kind: 'failing',
         text: `Failing: ${queue.failedPerMinute.toFixed(1)} dead letters/min, ${formatPercent(queue.failureRate)} of outcomes (last 5 min)`,
         to: `/dead-letters?queue=${q(queue.name)}`,
+        action: 'Dead letters',
       });
     }
     if (!queue.paused && (queue.oldestPendingAgeMs ?? 0) > OLDEST_PENDING_LIMIT_MS) {
@@ -55,6 +58,7 @@ export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | unde
         kind: 'stuck',
         text: `Falling behind: the oldest pending job has waited ${formatDuration(queue.oldestPendingAgeMs)}`,
         to: `/jobs?queue=${q(queue.name)}&state=pending`,
+        action: 'Pending jobs',
       });
     }
     if (queue.paused) {
@@ -65,6 +69,7 @@ export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | unde
         kind: 'paused',
         text: `Paused${queue.pausedBy ? ` by ${queue.pausedBy}` : ''}: ${formatCount(waiting)} job${waiting === 1 ? '' : 's'} wait`,
         to: `/queues`,
+        action: 'Resume on Queues',
       });
     }
   }
