@@ -180,6 +180,17 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
   );
 
   it(
+    'lists the deletes, the clean and the concurrency change on the audit page, with who did them',
+    h.track(async () => {
+      await h.page.goto(`${h.url}/audit`);
+      for (const action of ['delete', 'clean', 'queue.concurrency']) {
+        await h.page.locator(`table.audit-table tr[data-action="${action}"]`).first().waitFor();
+      }
+      assert.match((await h.page.locator('table.audit-table tbody').textContent()) ?? '', /api/);
+    }),
+  );
+
+  it(
     'hides every write from a read-only caller',
     h.track(async () => {
       const ro = await h.newPage();

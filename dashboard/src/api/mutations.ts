@@ -10,6 +10,7 @@ function useRefreshAfterWrite() {
     void client.invalidateQueries({ queryKey: ['job'] });
     void client.invalidateQueries({ queryKey: ['queues'] });
     void client.invalidateQueries({ queryKey: ['dead-letter-groups'] });
+    void client.invalidateQueries({ queryKey: ['audit'] });
   };
 }
 
