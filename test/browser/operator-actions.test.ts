@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../support/wait';
 import { BrowserHarness } from './harness';
-import { browserSkipReason } from './support';
+import { browserSkipReason, screenshot } from './support';
 
 // The operator's actions and lists of issue 13, in Chromium against real server processes: each
 // action is confirmed where it destroys or works in bulk, and its outcome read back from the API
@@ -100,6 +100,7 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
       await card.getByLabel('Concurrency per node').fill('2');
       await card.getByRole('button', { name: 'Save' }).click();
       await card.getByText('(set to 2 per node)').waitFor();
+      await screenshot(h.page, 'queue-concurrency', { forDocs: true });
       const { body } = await h.api<{ items: QueueJson[] }>('/api/queues');
       assert.equal(body.items.find((q) => q.name === 'default')?.concurrencySetting, 2);
       await waitFor(async () => /× 2/.test((await card.locator('dd.concurrency').textContent()) ?? ''), {
@@ -187,6 +188,7 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
         await h.page.locator(`table.audit-table tr[data-action="${action}"]`).first().waitFor();
       }
       assert.match((await h.page.locator('table.audit-table tbody').textContent()) ?? '', /api/);
+      await screenshot(h.page, 'audit', { forDocs: true });
     }),
   );
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../support/wait';
 import { BrowserHarness } from './harness';
-import { browserSkipReason } from './support';
+import { browserSkipReason, screenshot } from './support';
 
 // Issue 13's bugs, each seen the way an operator saw it, in Chromium against real server processes.
 
@@ -88,6 +88,7 @@ describe('dashboard: the bugs of issue 13', { skip: skip ?? false }, () => {
       assert.match((await group.locator('header').textContent()) ?? '', /simulated permanent failure/);
       await h.page.locator('section.group[data-count="3"]').waitFor();
       assert.match((await h.page.locator('.dead-letter-total').textContent()) ?? '', /213 failed jobs in 2 groups/);
+      await screenshot(h.page, 'dead-letter-groups', { forDocs: true });
 
       await group.getByRole('button', { name: 'Replay all 210' }).click();
       await h.page.getByRole('dialog').getByRole('button', { name: 'Replay 210 jobs' }).click();

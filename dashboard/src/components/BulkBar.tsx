@@ -23,33 +23,38 @@ interface Props {
   filter: ListFilter;
   /** The actions this list offers (only those the caller may do are shown). */
   actions: Action[];
+  /** Offers "… all matching" (a list narrowed by a filter); selections are offered once made. */
+  matching: boolean;
   onDone(): void;
 }
 
-function BulkButtons({ action, selected, filter, onDone }: { action: Action } & Omit<Props, 'actions'>) {
+function BulkButtons({ action, selected, filter, matching, onDone }: { action: Action } & Omit<Props, 'actions'>) {
   const bulk = useBulkAction(action);
   const what = WHAT[action];
   const n = selected.length;
   const danger = action !== 'replay';
   return (
     <>
-      <ConfirmButton
-        label={`${what.verb} selected (${n})`}
-        disabled={n === 0}
-        busy={bulk.isPending}
-        danger={danger}
-        message={`${what.verb} ${n} selected job${n === 1 ? '' : 's'}? Only ${what.applies}; others are skipped.`}
-        confirmLabel={`${what.verb} ${n} job${n === 1 ? '' : 's'}`}
-        onConfirm={() => bulk.mutate({ ids: selected }, { onSuccess: onDone })}
-      />
-      <ConfirmButton
-        label={`${what.verb} all matching…`}
-        busy={bulk.isPending}
-        danger={danger}
-        message={`${what.verb} every job matching the current filter (not only the rows loaded)? Only ${what.applies}; others are skipped.`}
-        confirmLabel={`${what.verb} all matching`}
-        onConfirm={() => bulk.mutate({ filter }, { onSuccess: onDone })}
-      />
+      {n > 0 && (
+        <ConfirmButton
+          label={`${what.verb} selected (${n})`}
+          busy={bulk.isPending}
+          danger={danger}
+          message={`${what.verb} ${n} selected job${n === 1 ? '' : 's'}? Only ${what.applies}; others are skipped.`}
+          confirmLabel={`${what.verb} ${n} job${n === 1 ? '' : 's'}`}
+          onConfirm={() => bulk.mutate({ ids: selected }, { onSuccess: onDone })}
+        />
+      )}
+      {matching && (
+        <ConfirmButton
+          label={`${what.verb} all matching…`}
+          busy={bulk.isPending}
+          danger={danger}
+          message={`${what.verb} every job matching the current filter (not only the rows loaded)? Only ${what.applies}; others are skipped.`}
+          confirmLabel={`${what.verb} all matching`}
+          onConfirm={() => bulk.mutate({ filter }, { onSuccess: onDone })}
+        />
+      )}
       <ErrorNotice error={bulk.error} what={`${what.verb} failed`} />
       {bulk.data && (
         <p className="notice ok" role="status">
@@ -61,14 +66,21 @@ function BulkButtons({ action, selected, filter, onDone }: { action: Action } & 
 }
 
 /** Bulk replay, cancel and delete of a selection or of everything matching, each confirmed first. */
-export function BulkBar({ selected, filter, actions, onDone }: Props) {
+export function BulkBar({ selected, filter, actions, matching, onDone }: Props) {
   const access = useAccess();
   const allowed = actions.filter((action) => access[action]);
-  if (allowed.length === 0) return null;
+  if (allowed.length === 0 || (!matching && selected.length === 0)) return null;
   return (
     <div className="row selection-bar" aria-label="bulk actions">
       {allowed.map((action) => (
-        <BulkButtons key={action} action={action} selected={selected} filter={filter} onDone={onDone} />
+        <BulkButtons
+          key={action}
+          action={action}
+          selected={selected}
+          filter={filter}
+          matching={matching}
+          onDone={onDone}
+        />
       ))}
     </div>
   );

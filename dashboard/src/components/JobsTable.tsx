@@ -62,7 +62,7 @@ export function JobsTable(props: Props) {
                 )}
               </th>
             )}
-            <SortHeader label="id" sortKey={can('id')} current={sort} onSort={onSort} />
+            <th>id</th>
             <th>queue</th>
             <th>type</th>
             <th>state</th>

@@ -42,6 +42,7 @@ export function DeadLettersView() {
           selected={[...selection.selected]}
           filter={{ state: 'failed', queue, type }}
           actions={['replay', 'delete']}
+          matching
           onDone={selection.clear}
         />
       )}

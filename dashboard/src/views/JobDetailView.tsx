@@ -71,10 +71,14 @@ export function JobDetailView({ id }: { id: string }) {
             <dd>{formatTime(job.startedAt)}</dd>
             <dt>finished</dt>
             <dd>{formatTime(job.finishedAt)}</dd>
-            {job.durationMs != null && (
+            {job.startedAt && job.finishedAt && (
               <>
                 <dt>duration</dt>
-                <dd>{formatDuration(job.durationMs)}</dd>
+                <dd>
+                  {formatDuration(
+                    job.durationMs ?? new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime(),
+                  )}
+                </dd>
               </>
             )}
             {job.lockedBy && (

@@ -8,6 +8,18 @@ import { useAccess } from '../api/queries';
 import { useSelection } from '../hooks/useSelection';
 import { useListView } from './useListView';
 
+type BulkAction = 'cancel' | 'replay' | 'delete';
+
+/** The bulk actions that can touch jobs of the listed state (all three for a mixed list). */
+function actionsFor(state: string | undefined): BulkAction[] {
+  if (!state) return ['cancel', 'replay', 'delete'];
+  const actions: BulkAction[] = [];
+  if (['pending', 'scheduled', 'running'].includes(state)) actions.push('cancel');
+  if (['failed', 'canceled'].includes(state)) actions.push('replay');
+  if (['completed', 'failed', 'canceled'].includes(state)) actions.push('delete');
+  return actions;
+}
+
 const NEWEST_FIRST = { sort: 'id', order: 'desc' } as const;
 
 /** Every job, filtered by the URL's filters, sorted server side; select and act in bulk. */
@@ -29,7 +41,8 @@ export function JobsView() {
         <BulkBar
           selected={chosen}
           filter={view.filter}
-          actions={['cancel', 'replay', 'delete']}
+          actions={actionsFor(view.filter.state)}
+          matching={view.filter.state !== undefined}
           onDone={selection.clear}
         />
       )}

@@ -50,7 +50,7 @@ export function RetriesView() {
       </div>
       <JobFilters filter={view.filter} onChange={view.setParams} fixedState />
       {access.cancel && (
-        <BulkBar selected={chosen} filter={view.filter} actions={['cancel']} onDone={selection.clear} />
+        <BulkBar selected={chosen} filter={view.filter} actions={['cancel']} matching onDone={selection.clear} />
       )}
       <ErrorNotice error={view.list.error} what="Retries" />
       {view.list.isPending ? (
