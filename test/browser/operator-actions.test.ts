@@ -38,6 +38,25 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
   );
 
   it(
+    "reads a job's attempts with their durations, repeated stacks folded, and the timeline in words",
+    h.track(async () => {
+      const id = await h.node.enqueue('simulate', { failTimes: 3, durationMs: 120 }, { maxAttempts: 3 });
+      await h.waitForState(id, 'failed');
+      await h.page.goto(`${h.url}/jobs/${id}`);
+      await h.page.locator('.attempt').nth(2).waitFor();
+      const took = await h.page.locator('.attempt-duration').allTextContents();
+      assert.equal(took.length, 3);
+      for (const text of took) assert.match(text, /^took (\d{3} ms|\d+\.\d s)$/, 'each attempt ran 120 ms or more');
+      assert.equal(await h.page.locator('.attempt').nth(0).locator('details.same-stack').count(), 0);
+      assert.equal(await h.page.locator('.attempt details.same-stack').count(), 2, 'attempts 2 and 3 fold theirs');
+      assert.equal(await h.page.locator('pre.stack:visible').count(), 1, 'one stack shown');
+      const failed = await h.page.locator('.timeline li[data-event="failed"]').last().textContent();
+      assert.match(failed ?? '', /attempt 3 failed: simulated failure on attempt 3 of 3/);
+      assert.doesNotMatch((await h.page.locator('.timeline').textContent()) ?? '', /[{}]/, 'no JSON on the timeline');
+    }),
+  );
+
+  it(
     'deletes a finished job only once confirmed, and goes back to the list it came from',
     h.track(async () => {
       const id = await h.node.enqueue('email', { to: 'gone@example.com' });
