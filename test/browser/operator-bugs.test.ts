@@ -114,6 +114,13 @@ describe('dashboard: the bugs of issue 13', { skip: skip ?? false }, () => {
       });
       await h.page.locator('.section-head .badge.state-completed').waitFor({ timeout: 15_000 });
       assert.equal((await h.getJob(id)).state, 'completed');
+
+      // The same in a list: a row loaded while its job waited turns completed when the job runs.
+      const later = await h.node.enqueue('email', { to: 'row@example.com' }, { delayMs: 4_000 });
+      await h.page.goto(`${h.url}/jobs?queue=default&type=email`);
+      const row = h.page.locator(`tr[data-job-id="${later}"]`);
+      assert.equal(await row.getAttribute('data-state', { timeout: 10_000 }), 'scheduled');
+      await h.page.locator(`tr[data-job-id="${later}"][data-state="completed"]`).waitFor({ timeout: 15_000 });
     }),
   );
 

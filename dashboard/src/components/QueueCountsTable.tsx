@@ -2,7 +2,7 @@ import type { NodeSummary, QueueSummary } from '../api/types';
 import { JOB_STATES } from '../api/types';
 import { formatCount, formatDuration, formatPercent } from '../format';
 import { Link } from '../router';
-import { hasNoWorkers } from './queueWorkers';
+import { hasNoWorkers, queueWorkers } from './queueWorkers';
 
 /** Every queue with its counts by state (each links to the filtered job list) and rates. */
 export function QueueCountsTable({ queues, nodes }: { queues: QueueSummary[]; nodes: NodeSummary[] | undefined }) {
@@ -18,6 +18,7 @@ export function QueueCountsTable({ queues, nodes }: { queues: QueueSummary[]; no
                 {state}
               </th>
             ))}
+            <th>workers</th>
             <th className="num" title="completed jobs per minute, averaged over the last 5 minutes">
               done/min <span className="muted small">(5 min avg)</span>
             </th>
@@ -43,6 +44,7 @@ export function QueueCountsTable({ queues, nodes }: { queues: QueueSummary[]; no
                   </Link>
                 </td>
               ))}
+              <td className="workers">{queueWorkers(queue, nodes).label}</td>
               <td className="num">{queue.completedPerMinute.toFixed(1)}</td>
               <td className="num">{formatPercent(queue.failureRate)}</td>
               <td className="num">{formatDuration(queue.oldestPendingAgeMs)}</td>
