@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { JobsAdminService, JobsOperatorsService, type JobListQuery } from 'nest-pg-jobs';
+import { JobsAdminService, JobsOperatorsService, QueueStatisticsService, type JobListQuery } from 'nest-pg-jobs';
 import type * as ChangeFeedSql from '../libs/jobs/src/storage/statements/change-feed.sql';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
@@ -176,5 +176,21 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
       5_000,
     ]);
     assertBounded(res.rows.map((r) => r['QUERY PLAN']).join('\n'), 'jobs_finished_list_idx', tc);
+  });
+
+  it('queue counts on a table over 200,000 jobs: unfinished counted, finished estimated from a sample, and said so', async (tc) => {
+    const stats = t.app.get(QueueStatisticsService);
+    const start = performance.now();
+    await stats.refresh();
+    const ms = performance.now() - start;
+    const q1 = (await stats.queues()).find((q) => q.name === 'q1')!;
+    tc.diagnostic(`counts in ${ms.toFixed(1)} ms: ${JSON.stringify(q1.counts)}`);
+    assert.equal(q1.countsEstimated, true);
+    // g % 5 = 1: per 100 jobs, 2 of the 10 failed, 1 of 5 scheduled, 1 of 5 pending, 15.6 completed.
+    assert.equal(q1.counts.scheduled, ROWS / 100, 'unfinished states are counted exactly');
+    assert.equal(q1.counts.pending, ROWS / 100);
+    const near = (n: number, expected: number) => Math.abs(n - expected) <= expected * 0.15;
+    assert.ok(near(q1.counts.failed, ROWS / 50), `failed ~${ROWS / 50}: ${q1.counts.failed}`);
+    assert.ok(near(q1.counts.completed, (ROWS * 0.78) / 5), `completed ~${(ROWS * 0.78) / 5}: ${q1.counts.completed}`);
   });
 });
