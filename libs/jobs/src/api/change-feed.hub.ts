@@ -208,7 +208,17 @@ export class ChangeFeedHub implements OnModuleDestroy {
 
 /** The parts of a summary whose change is worth a message (not the ages, which always move). */
 function stableQueue(q: QueueSummary): unknown {
-  return [q.name, q.paused, q.concurrency, q.counts, q.completedPerMinute, q.failedPerMinute];
+  return [
+    q.name,
+    q.paused,
+    q.concurrency,
+    q.nodes,
+    q.noWorkers,
+    q.concurrencySetting,
+    q.counts,
+    q.completedPerMinute,
+    q.failedPerMinute,
+  ];
 }
 
 /** One SSE message; JSON never contains a raw newline, so one `data:` line carries it. */

@@ -94,6 +94,7 @@ export type TimelineEventKind =
   | 'canceled'
   | 'replayed'
   | 'lost'
+  | 'run_now'
   | (string & {});
 
 /** One moment of a job's life, oldest first in `JobDetail.timeline`. */

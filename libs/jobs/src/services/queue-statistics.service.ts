@@ -30,6 +30,9 @@ export interface QueueSummary {
   counts: StateCounts;
   /** When `counts` (and `oldestPendingAgeMs`) were counted: a shared snapshot, at most a few seconds old. */
   countsAt: string;
+  /** True when the finished states' counts are estimates (a table over 200,000 jobs, or counting
+   * everything ran out of time): the unfinished states are always counted. */
+  countsEstimated: boolean;
   /** Averaged over the last `THROUGHPUT_WINDOW_MINUTES` minutes, across every node. */
   completedPerMinute: number;
   failedPerMinute: number;
@@ -109,19 +112,13 @@ export class QueueStatisticsService {
 
   private async count(): Promise<CountsSnapshot> {
     const at = new Date();
-    const { rows, exact, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
-    if (!exact) {
+    const { rows, exact, timedOut, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
+    if (timedOut) {
       this.logger.warn(
-        `Counting jobs by state took over ${this.options.statsTimeoutMs} ms: counting unfinished states only`,
+        `Counting jobs by state took over ${this.options.statsTimeoutMs} ms: estimating the finished states from a sample`,
       );
     }
     const counts = new Map<string, StateCounts>();
-    if (!exact && this.snapshot) {
-      // Keep the finished states' last known numbers.
-      for (const [queue, c] of this.snapshot.counts) {
-        counts.set(queue, { ...zeroCounts(), completed: c.completed, failed: c.failed, canceled: c.canceled });
-      }
-    }
     for (const r of rows) {
       let c = counts.get(r.queue);
       if (!c) counts.set(r.queue, (c = zeroCounts()));
@@ -171,6 +168,7 @@ export class QueueStatisticsService {
         failedLast5Minutes: t.failed,
         counts: { ...zeroCounts(), ...snap.counts.get(name) },
         countsAt: snap.at.toISOString(),
+        countsEstimated: !snap.exact,
         completedPerMinute: t.completed / THROUGHPUT_WINDOW_MINUTES,
         failedPerMinute: t.failed / THROUGHPUT_WINDOW_MINUTES,
         failureRate: t.completed + t.failed === 0 ? 0 : t.failed / (t.completed + t.failed),

@@ -90,15 +90,15 @@ export class AdminRepository {
     id: string,
     options: { full: boolean; limit: number; previewChars: number },
   ): Promise<{ row: DetailRow; attempts: AttemptRow[]; events: JobEventRecord[] } | null> {
-    const res = await this.db.query<DetailRow>(
-      withValues({ text: this.sql.detail }, [id, options.full, options.limit, options.previewChars]),
-    );
-    if (res.rows.length === 0) return null;
-    const [attempts, events] = await Promise.all([
-      this.db.query<AttemptRow>({ text: this.sql.attempts, values: [id] }),
-      this.db.query<JobEventRecord>({ text: this.sql.events, values: [id] }),
-    ]);
-    return { row: res.rows[0], attempts: attempts.rows, events: events.rows };
+    return this.db.timed('read the job', async (on) => {
+      const res = await on.query<DetailRow>(
+        withValues({ text: this.sql.detail }, [id, options.full, options.limit, options.previewChars]),
+      );
+      if (res.rows.length === 0) return null;
+      const attempts = await on.query<AttemptRow>({ text: this.sql.attempts, values: [id] });
+      const events = await on.query<JobEventRecord>({ text: this.sql.events, values: [id] });
+      return { row: res.rows[0], attempts: attempts.rows, events: events.rows };
+    });
   }
 
   /**

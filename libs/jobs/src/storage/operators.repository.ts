@@ -52,6 +52,7 @@ export class OperatorsRepository {
     const queue = filter.queue ?? null;
     const type = filter.type ?? null;
     return this.db.timed('group dead letters', async (on) => {
+      await on.query(this.sql.indexOnly);
       const rows = (await on.query<GroupRow>(withValues(this.sql.deadLetterGroups, [queue, type, scan, limit]))).rows;
       const scanned = rows[0]?.scanned ?? 0;
       let estimated = false;
@@ -69,6 +70,21 @@ export class OperatorsRepository {
         sampleId: r.sample_id,
       }));
       return { groups, scanned, estimated };
+    });
+  }
+
+  /** How PostgreSQL runs the groups' statement (`EXPLAIN (ANALYZE, BUFFERS)`, as text), and the
+   * clean's (analyzed in a transaction that is rolled back: nothing is deleted). For plan tests. */
+  async explain(which: 'deadLetterGroups' | 'clean', values: unknown[]): Promise<string> {
+    const statement = which === 'clean' ? this.sql.clean : this.sql.deadLetterGroups;
+    const plan = this.db.transaction(async (client) => {
+      if (which === 'deadLetterGroups') await client.query(this.sql.indexOnly.text);
+      const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, values);
+      throw Object.assign(new Error('rollback'), { plan: res.rows.map((r) => r['QUERY PLAN']).join('\n') });
+    });
+    return plan.catch((err: Error & { plan?: string }) => {
+      if (err.plan === undefined) throw err;
+      return err.plan;
     });
   }
 

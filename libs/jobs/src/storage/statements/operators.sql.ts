@@ -14,13 +14,13 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
   return {
     /**
      * The newest $3 failed jobs (of queue $1 and type $2 when given; state list index, newest
-     * first), grouped by queue, type and error signature, most failures first, at most $4 groups;
+     * first, from `jobs_failed_idx`), grouped by queue, type and error signature, most failures first, at most $4 groups;
      * `scanned` (on every row) is how many failed jobs were read, `oldest` the smallest id read.
      */
     deadLetterGroups: {
       text: `WITH recent AS (
           SELECT id, queue, type, finished_at, ${ERROR_SIGNATURE} AS error FROM ${jobs}
-          WHERE state = 'failed' AND state <> 'running' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR type = $2)
+          WHERE state = 'failed' AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR type = $2)
           ORDER BY id DESC LIMIT $3
         ), groups AS (
           SELECT queue, type, error, count(*)::int AS count, min(finished_at) AS first_failed_at,
@@ -30,9 +30,12 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
         SELECT g.*, (SELECT count(*) FROM recent)::int AS scanned, (SELECT min(id) FROM recent)::text AS oldest
         FROM groups g ORDER BY g.count DESC, g.last_failed_at DESC, g.queue, g.type, g.error LIMIT $4`,
     },
+    /** The groups' read takes the failed jobs from an index, newest first, whatever the statistics
+     * say (a sequential or bitmap scan would read every failed job, or the table). Transaction-local. */
+    indexOnly: { text: `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off` },
     /** Whether a failed job older than id $1 exists (of queue $2, type $3 when given). */
     olderFailed: {
-      text: `SELECT EXISTS (SELECT 1 FROM ${jobs} WHERE state = 'failed' AND state <> 'running' AND id < $1::bigint
+      text: `SELECT EXISTS (SELECT 1 FROM ${jobs} WHERE state = 'failed' AND id < $1::bigint
           AND ($2::text IS NULL OR queue = $2) AND ($3::text IS NULL OR type = $3)) AS more`,
     },
 
