@@ -131,7 +131,7 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
   );
 
   it(
-    'filters by error text, hints when a search matches nothing, sorts by finish time',
+    'filters by error text and creation range, hints when a search matches nothing, sorts by finish time',
     h.track(async () => {
       const disk = await h.enqueueMany(2, (i) => [
         'simulate',
@@ -147,6 +147,17 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
         intervalMs: 100,
         message: 'only the two disk-full jobs',
       });
+
+      // Created before an hour ago: none of this run's jobs (the form takes local time, the URL ISO).
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      const local = new Date(hourAgo.getTime() - hourAgo.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      await h.page.getByLabel('Created before').fill(local);
+      await h.page.getByRole('button', { name: 'Apply' }).click();
+      await h.page.waitForURL(/to=/);
+      const to = new URL(h.page.url()).searchParams.get('to') ?? '';
+      assert.ok(Math.abs(Date.parse(to) - hourAgo.getTime()) < 60_000, `to=${to} is an hour ago`);
+      await h.page.getByText('No jobs match.').waitFor();
+      assert.equal((await h.rowIds()).length, 0);
 
       await h.page.goto(`${h.url}/jobs?q=987654321`);
       await h.page.getByText(/read as a job id/).waitFor();
