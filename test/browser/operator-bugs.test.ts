@@ -102,6 +102,10 @@ describe('dashboard: the bugs of issue 13', { skip: skip ?? false }, () => {
     '3. a scheduled job loaded before it ran shows it completed, and "in N s" ticks meanwhile',
     h.track(async () => {
       const id = await h.node.enqueue('email', { to: 'soon@example.com' }, { delayMs: 6_000 });
+      const streams: string[] = [];
+      h.page.on('request', (req) => {
+        if (new URL(req.url()).pathname === '/api/changes') streams.push(new URL(req.url()).search);
+      });
       await h.page.goto(`${h.url}/jobs/${id}`);
       await h.page.locator('.section-head .badge.state-scheduled').waitFor();
       const runAt = h.page.locator('dl.fields time').first();
@@ -114,6 +118,11 @@ describe('dashboard: the bugs of issue 13', { skip: skip ?? false }, () => {
       });
       await h.page.locator('.section-head .badge.state-completed').waitFor({ timeout: 15_000 });
       assert.equal((await h.getJob(id)).state, 'completed');
+      // The page asked the change feed to follow the job it loaded (created before the stream opened).
+      assert.ok(
+        streams.some((search) => new URLSearchParams(search).get('watch')?.split(',').includes(id)),
+        `a stream following job ${id}: ${streams.join(' ')}`,
+      );
 
       // The same in a list: a row loaded while its job waited turns completed when the job runs.
       const later = await h.node.enqueue('email', { to: 'row@example.com' }, { delayMs: 4_000 });

@@ -13,6 +13,8 @@ export interface LiveSettings {
   setIntervalMs(ms: number): void;
   /** Jobs the views ask the stream to follow. */
   registry: WatchRegistry;
+  /** The server's time when the current stream connection opened (its first message), else null. */
+  openedAt: number | null;
 }
 
 export const LiveContext = createContext<LiveSettings | null>(null);

@@ -45,23 +45,43 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const [paused, setPaused] = useState(false);
   const [intervalMs, setIntervalMs] = useState(5_000);
   const [stream, setStream] = useState<Exclude<StreamStatus, 'paused'>>('connecting');
+  const [openedAt, setOpenedAt] = useState<number | null>(null);
   const watch = useStreamWatch(registry);
 
   useEffect(() => {
     if (paused || typeof EventSource === 'undefined') return;
     const source = new EventSource(watch === '' ? '/api/changes' : `/api/changes?watch=${watch}`);
-    source.onopen = () => setStream('open');
+    // The server's time of the first message: jobs created after it are followed without asking.
+    let timed = false;
+    const noteTime = (data: string) => {
+      if (timed) return;
+      const at = Date.parse((JSON.parse(data) as { at?: string }).at ?? '');
+      if (Number.isFinite(at)) {
+        timed = true;
+        setOpenedAt(at);
+      }
+    };
+    source.onopen = () => {
+      timed = false;
+      setStream('open');
+      setOpenedAt(null);
+    };
     // EventSource reconnects by itself; meanwhile (or for good, if it gave up) queries poll.
     source.onerror = () => setStream(source.readyState === EventSource.CLOSED ? 'unavailable' : 'connecting');
     source.addEventListener('jobs', (event) => {
-      const changes = parseChanges((event as MessageEvent<string>).data);
-      if (changes) applyJobChanges(client, changes);
+      const data = (event as MessageEvent<string>).data;
+      const changes = parseChanges(data);
+      if (changes) {
+        applyJobChanges(client, changes);
+        noteTime(data);
+      }
     });
     source.addEventListener('queues', (event) => {
       try {
         const data = JSON.parse((event as MessageEvent<string>).data) as { items?: QueueSummary[] } | QueueSummary[];
         const items = Array.isArray(data) ? data : data.items;
         if (items) client.setQueryData(['queues'], { items });
+        noteTime((event as MessageEvent<string>).data);
       } catch {
         void client.invalidateQueries({ queryKey: ['queues'] });
       }
@@ -80,8 +100,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       setPaused,
       setIntervalMs,
       registry,
+      openedAt,
     }),
-    [paused, intervalMs, stream, registry],
+    [paused, intervalMs, stream, registry, openedAt],
   );
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }

@@ -40,12 +40,21 @@ export class WatchRegistry {
 }
 
 /**
- * Asks the change feed to follow these jobs (`/api/changes?watch=`): a page that loaded them hears
- * of their changes even when they were loaded before the stream opened.
+ * Asks the change feed to follow these unfinished jobs (`/api/changes?watch=`): a page that loaded
+ * them hears of their changes even when they were created before the stream opened. Jobs created
+ * after it opened are followed by the stream already, so they do not make it reopen.
  */
-export function useWatchJobs(ids: readonly string[]): void {
-  const { registry } = useLive();
-  const key = useMemo(() => [...ids].sort().join(','), [ids]);
+export function useWatchJobs(jobs: ReadonlyArray<{ id: string; createdAt: string }>): void {
+  const { registry, openedAt } = useLive();
+  const key = useMemo(
+    () =>
+      jobs
+        .filter((job) => openedAt === null || Date.parse(job.createdAt) < openedAt)
+        .map((job) => job.id)
+        .sort()
+        .join(','),
+    [jobs, openedAt],
+  );
   useEffect(() => {
     if (key === '') return;
     const handle = registry.add(key.split(','));

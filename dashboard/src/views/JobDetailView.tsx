@@ -1,6 +1,7 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { ApiError } from '../api/client';
 import { useJob } from '../api/queries';
+import type { JobDetail } from '../api/types';
 import { AttemptList } from '../components/AttemptList';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobActions } from '../components/JobActions';
@@ -14,7 +15,8 @@ import { lastList } from '../hooks/useLastList';
 import { useWatchJobs } from '../live/watch';
 import { Link } from '../router';
 
-const NONE: string[] = [];
+const NONE: JobDetail[] = [];
+const FINISHED = ['completed', 'failed', 'canceled'];
 
 /** One job: its fields, payload, attempts with stack traces, timeline and actions. */
 export function JobDetailView({ id }: { id: string }) {
@@ -22,7 +24,7 @@ export function JobDetailView({ id }: { id: string }) {
   const query = useJob(id, full);
   const job = query.data;
   const back = lastList();
-  useWatchJobs(job && ['completed', 'failed', 'canceled'].includes(job.state) ? NONE : [id]);
+  useWatchJobs(useMemo(() => (job && !FINISHED.includes(job.state) ? [job] : NONE), [job]));
   if (query.error instanceof ApiError && query.error.status === 404) {
     return (
       <div className="view">

@@ -28,7 +28,7 @@ export function useListView(title: string, fixed: ListFilter, defaultSort: ListS
   const list = useJobList(request, pageSize);
   const jobs = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
   const hint = list.data?.pages[0]?.hint ?? null;
-  const unfinished = useMemo(() => jobs.filter((job) => UNFINISHED.includes(job.state)).map((job) => job.id), [jobs]);
+  const unfinished = useMemo(() => jobs.filter((job) => UNFINISHED.includes(job.state)), [jobs]);
   useWatchJobs(unfinished);
   return {
     params,
