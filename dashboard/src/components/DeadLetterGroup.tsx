@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import { useBulkAction } from '../api/mutations';
 import { useAccess, useJobList } from '../api/queries';
 import type { DeadLetterGroup as Group, ListFilter } from '../api/types';
 import { formatCount } from '../format';
@@ -15,6 +14,9 @@ interface Props {
   open: boolean;
   selected: ReadonlySet<string>;
   onToggle(id: string): void;
+  /** Replays or deletes the whole group (done by the view: the group may vanish meanwhile). */
+  onAct(action: 'replay' | 'delete', group: Group): void;
+  busy: boolean;
 }
 
 /** The bulk filter that selects exactly this group's jobs, however many (`errorGroup`: the signature). */
@@ -27,7 +29,7 @@ export function groupFilter(group: Group): ListFilter {
   };
 }
 
-function GroupJobs({ group, selected, onToggle }: Omit<Props, 'open'>) {
+function GroupJobs({ group, selected, onToggle }: Pick<Props, 'group' | 'selected' | 'onToggle'>) {
   const access = useAccess();
   const list = useJobList(groupFilter(group), 10);
   const jobs = list.data?.pages.flatMap((page) => page.items) ?? [];
@@ -51,11 +53,9 @@ function GroupJobs({ group, selected, onToggle }: Omit<Props, 'open'>) {
 }
 
 /** Failed jobs of one queue and type with one error, counted by the server; act on all of them. */
-export function DeadLetterGroup({ group, open, selected, onToggle }: Props) {
+export function DeadLetterGroup({ group, open, selected, onToggle, onAct, busy }: Props) {
   const access = useAccess();
   const [shown, setShown] = useState(open);
-  const replay = useBulkAction('replay');
-  const remove = useBulkAction('delete');
   const n = formatCount(group.count);
   const error = group.error === '' ? '(no error recorded)' : group.error;
   return (
@@ -79,33 +79,23 @@ export function DeadLetterGroup({ group, open, selected, onToggle }: Props) {
           <ConfirmButton
             label={`Replay all ${n}`}
             className="primary"
-            busy={replay.isPending}
+            busy={busy}
             message={`Replay all ${n} failed ${group.type} jobs of queue ${group.queue} failing with “${error}”? They run again from attempt 1.`}
             confirmLabel={`Replay ${n} jobs`}
-            onConfirm={() => replay.mutate({ filter: groupFilter(group) })}
+            onConfirm={() => onAct('replay', group)}
           />
         )}
         {access.delete && (
           <ConfirmButton
             label={`Delete all ${n}`}
             danger
-            busy={remove.isPending}
+            busy={busy}
             message={`Delete all ${n} failed ${group.type} jobs of queue ${group.queue} failing with “${error}”, with their history? This cannot be undone.`}
             confirmLabel={`Delete ${n} jobs`}
-            onConfirm={() => remove.mutate({ filter: groupFilter(group) })}
+            onConfirm={() => onAct('delete', group)}
           />
         )}
       </div>
-      <ErrorNotice error={replay.error} what="Replay failed" />
-      <ErrorNotice error={remove.error} what="Delete failed" />
-      {(replay.data ?? remove.data) && (
-        <p className="notice ok" role="status">
-          {replay.data
-            ? `Replayed ${formatCount(replay.data.affected)}`
-            : `Deleted ${formatCount(remove.data?.affected)}`}{' '}
-          jobs of this group.
-        </p>
-      )}
       {shown && <GroupJobs group={group} selected={selected} onToggle={onToggle} />}
     </section>
   );

@@ -5,6 +5,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { JobFilters } from '../components/JobFilters';
 import { formatCount } from '../format';
 import { useRememberList } from '../hooks/useLastList';
+import { useGroupActions } from '../hooks/useGroupActions';
 import { useSelection } from '../hooks/useSelection';
 import { useSearchParams } from '../router';
 import { filterFromParams } from './filterFromParams';
@@ -24,6 +25,7 @@ export function DeadLettersView() {
   const access = useAccess();
   const selection = useSelection();
   const data = groups.data;
+  const whole = useGroupActions();
   return (
     <div className="view dead-letters-view">
       <div className="section-head">
@@ -47,6 +49,12 @@ export function DeadLettersView() {
         />
       )}
       <ErrorNotice error={groups.error} what="Dead letters" />
+      <ErrorNotice error={whole.error} what="Group action failed" />
+      {whole.message && (
+        <p className="notice ok" role="status">
+          {whole.message}
+        </p>
+      )}
       {groups.isPending ? (
         <p className="muted">Loading…</p>
       ) : data?.items.length === 0 ? (
@@ -59,6 +67,8 @@ export function DeadLettersView() {
             open={i < OPEN_GROUPS}
             selected={selection.selected}
             onToggle={selection.toggle}
+            onAct={whole.act}
+            busy={whole.busy}
           />
         ))
       )}
