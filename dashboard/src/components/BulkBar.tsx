@@ -69,7 +69,8 @@ function BulkButtons({ action, selected, filter, matching, onDone }: { action: A
 export function BulkBar({ selected, filter, actions, matching, onDone }: Props) {
   const access = useAccess();
   const allowed = actions.filter((action) => access[action]);
-  if (allowed.length === 0 || (!matching && selected.length === 0)) return null;
+  // Rendered even with nothing to offer: the outcome of the last action stays said.
+  if (allowed.length === 0) return null;
   return (
     <div className="row selection-bar" aria-label="bulk actions">
       {allowed.map((action) => (
