@@ -26,7 +26,7 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
   after(() => h.stop());
 
   it(
-    'runs a delayed job now from its page',
+    'runs a delayed job now from its page and from the retries view',
     h.track(async () => {
       const id = await h.node.enqueue('email', { to: 'now@example.com' }, { delayMs: 3_600_000 });
       await h.page.goto(`${h.url}/jobs/${id}`);
@@ -34,6 +34,16 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
       await h.page.locator('.section-head .badge.state-completed').waitFor({ timeout: 15_000 });
       assert.equal((await h.getJob(id)).state, 'completed');
       await h.page.locator('.timeline li[data-event="run_now"]').waitFor();
+
+      // And from the retries view, where delayed jobs are listed soonest first.
+      const other = await h.node.enqueue('email', { to: 'now2@example.com' }, { delayMs: 3_600_000 });
+      await h.page.goto(`${h.url}/retries?retries=all`);
+      await h.page.locator(`tr[data-job-id="${other}"]`).getByRole('button', { name: 'Run now' }).click();
+      await h.waitForState(other, 'completed');
+      await waitFor(async () => (await h.page.locator(`tr[data-job-id="${other}"]`).count()) === 0 || undefined, {
+        message: 'the job leaves the list of waiting jobs',
+        intervalMs: 100,
+      });
     }),
   );
 
