@@ -119,6 +119,8 @@ describe('operator API: actions', () => {
     await waitFor(() => active === 10, { message: '10 handlers running (2 nodes x 5)' });
 
     assert.equal((await call('PATCH', '/api/queues/op', { concurrency: 1 })).status, 200);
+    // Each node applies it within a poll interval: its slots are then 1 (op) + 3 (quick).
+    await waitFor(() => workers.every((w) => w.runner.capacity() === 4), { message: 'both nodes at 1 per node' });
     const opened = gate;
     gate = newGate();
     opened.resolve(); // the 10 running finish; the nodes may start only 1 each now
@@ -130,6 +132,7 @@ describe('operator API: actions', () => {
     }
 
     assert.equal((await call('PATCH', '/api/queues/op', { concurrency: null })).status, 200);
+    await waitFor(() => workers.every((w) => w.runner.capacity() === 6), { message: 'both nodes back to 3' });
     const again = gate;
     gate = newGate();
     again.resolve();
@@ -148,6 +151,7 @@ describe('operator API: actions', () => {
   });
 
   it('PATCH /api/queues/:name refuses bad input with 400 and field, and needs the pause right', async () => {
+    assert.equal((await call('PATCH', '/api/queues/op', { concurrency: null })).status, 200);
     const cases: Array<[unknown, string]> = [
       [{ concurrency: -1 }, 'concurrency'],
       [{ concurrency: 1001 }, 'concurrency'],

@@ -225,4 +225,33 @@ describe('operator API: lists and dead letters', () => {
     }
     assert.equal((await get('/api/jobs?limit=5')).status, 200);
   });
+
+  it('a replay keeps the replaced payload (a large one as a preview) and the run time in its event', async () => {
+    const big = { blob: 'x'.repeat(100_000) };
+    const [bigId, smallId] =
+      await insert(`(queue, type, payload, state, attempts, max_attempts, run_at, finished_at, last_error)
+      VALUES ('ls-h', 'ls.h', '${JSON.stringify(big)}', 'failed', 1, 1, '2026-01-02T03:04:05.678Z', now(), 'boom'),
+             ('ls-h', 'ls.h', '{"a":1}', 'failed', 1, 1, '2026-01-02T03:04:05.678Z', now(), 'boom')`);
+    const replay = await postJson(`${base}/api/jobs/${bigId}/replay`, { payload: { fixed: true } });
+    assert.equal(replay.status, 200, replay.text);
+    const bulk = await postJson(`${base}/api/jobs/replay`, { ids: [smallId] });
+    assert.deepEqual(bulk.body, { affected: 1 });
+    const events = await pool.query<{ job_id: string; detail: Record<string, unknown> }>(
+      `SELECT job_id::text, detail FROM "${t.schema}".job_events WHERE job_id = ANY($1::bigint[]) ORDER BY job_id`,
+      [[bigId, smallId]],
+    );
+    const [edited, bulkDetail] = events.rows.map((r) => r.detail);
+    assert.equal(edited.payloadEdited, true);
+    const kept = edited.previousPayload as { truncated: boolean; size: number; preview: string };
+    assert.deepEqual([kept.truncated, kept.size, kept.preview.length], [true, JSON.stringify(big).length, 4_096]);
+    for (const detail of [edited, bulkDetail]) {
+      assert.equal(new Date(String(detail.previousRunAt)).toISOString(), '2026-01-02T03:04:05.678Z');
+    }
+    const timeline = (await get(`/api/jobs/${smallId}`)).body.timeline as Array<{
+      event: string;
+      detail: { runAt?: string };
+    }>;
+    assert.equal(timeline[0].event, 'enqueued');
+    assert.equal(timeline[0].detail.runAt, '2026-01-02T03:04:05.678Z', 'the enqueued entry keeps the first run time');
+  });
 });

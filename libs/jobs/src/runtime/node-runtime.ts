@@ -190,10 +190,10 @@ export class NodeRuntime implements OutcomeSink {
     return n;
   }
 
-  /** Slots of this node's queue loops. */
+  /** Slots of this node's queue loops (their run-time concurrency where a queue has one). */
   capacity(): number {
     let n = 0;
-    for (const loop of this.loops.values()) n += loop.concurrency;
+    for (const loop of this.loops.values()) n += loop.limit;
     return n;
   }
 

@@ -16,15 +16,16 @@ export function changeFeedStatements({ jobs }: SchemaNames) {
     maxId: { text: `SELECT coalesce(max(id), 0)::text AS id FROM ${jobs}` },
     /**
      * Jobs finished after ($1 time, $2 id) in finish order, at most $3 (the finished-jobs index
-     * range), each with its finish time as exact UTC text; and `horizon`: now - $4 ms, the point
-     * before which every finishing transaction has committed (a batch completion takes its time at
-     * its start and commits a little later).
+     * range), each with its finish time as exact UTC text. Qualified names: a bare `id` in ORDER BY
+     * would be the output column, the id as text.
      */
     finishedSince: {
-      text: `SELECT id::text, state, queue, type, ${UTC('finished_at')} AS key, NULL AS horizon FROM ${jobs}
-        WHERE state IN ('completed', 'failed', 'canceled') AND (finished_at, id) > ($1::timestamptz, $2::bigint)
-        ORDER BY finished_at, id LIMIT $3`,
+      text: `SELECT j.id::text AS id, j.state, j.queue, j.type, ${UTC('j.finished_at')} AS key FROM ${jobs} j
+        WHERE j.state IN ('completed', 'failed', 'canceled') AND (j.finished_at, j.id) > ($1::timestamptz, $2::bigint)
+        ORDER BY j.finished_at, j.id LIMIT $3`,
     },
+    /** The database's now - $1 ms as exact UTC text: the point before which every finishing
+     * transaction has committed (a batch completion takes its time at its start, commits later). */
     horizon: { text: `SELECT ${UTC("now() - $1::bigint * interval '1 millisecond'")} AS horizon` },
   } satisfies Record<string, Statement>;
 }

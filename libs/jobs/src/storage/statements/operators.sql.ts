@@ -73,8 +73,9 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
     },
     /** The audit log, newest first: below id $1 (when given), at most $2 rows. */
     audit: {
-      text: `SELECT id::text, at, actor, action, target, detail FROM ${audit}
-        WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2`,
+      // Qualified: a bare \`id\` in ORDER BY would be the output column, the id as text.
+      text: `SELECT a.id::text AS id, a.at, a.actor, a.action, a.target, a.detail FROM ${audit} a
+        WHERE ($1::bigint IS NULL OR a.id < $1) ORDER BY a.id DESC LIMIT $2`,
     },
 
     /** Sets queue $1's per-node concurrency to $2 (null: the nodes' own), by $3; wakes its loops. */
