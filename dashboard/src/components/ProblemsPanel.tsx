@@ -1,10 +1,12 @@
 import type { NodeSummary, QueueSummary } from '../api/types';
 import { Link } from '../router';
+import { useFailureTrends } from '../hooks/useFailureTrends';
 import { findProblems } from './problems';
 
 /** The top of the overview: what needs an operator now, worst first, or a plain "all clear". */
 export function ProblemsPanel({ queues, nodes }: { queues: QueueSummary[]; nodes: NodeSummary[] | undefined }) {
-  const problems = findProblems(queues, nodes);
+  const rising = useFailureTrends(queues);
+  const problems = findProblems(queues, nodes, rising);
   if (problems.length === 0) {
     return (
       <p className="notice ok problems-clear" role="status">

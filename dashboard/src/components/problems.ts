@@ -23,8 +23,15 @@ const RANK: Record<Problem['kind'], number> = { 'no-workers': 0, failing: 1, stu
 
 const q = (name: string) => encodeURIComponent(name);
 
-/** What needs an operator, worst first: queues nobody serves, failing, stuck, paused. */
-export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | undefined): Problem[] {
+/**
+ * What needs an operator, worst first: queues nobody serves, failing (or failing more than in the
+ * half hour before: `rising`), stuck, paused.
+ */
+export function findProblems(
+  queues: QueueSummary[],
+  nodes: NodeSummary[] | undefined,
+  rising: ReadonlySet<string> = new Set(),
+): Problem[] {
   const out: Problem[] = [];
   for (const queue of queues) {
     const waiting = queue.counts.pending + queue.counts.scheduled;
@@ -39,13 +46,13 @@ export function findProblems(queues: QueueSummary[], nodes: NodeSummary[] | unde
         action: 'Queues',
       });
     }
-    if (queue.failedPerMinute > 0 && queue.failureRate >= FAILURE_RATE_LIMIT) {
+    if (queue.failedPerMinute > 0 && (queue.failureRate >= FAILURE_RATE_LIMIT || rising.has(queue.name))) {
       out.push({
         key: `${queue.name}:failing`,
         queue: queue.name,
         severity: 'bad',
         kind: 'failing',
-        text: `Failing: ${queue.failedPerMinute.toFixed(1)} dead letters/min, ${formatPercent(queue.failureRate)} of outcomes (last 5 min)`,
+        text: `${rising.has(queue.name) ? 'Failures rising' : 'Failing'}: ${queue.failedPerMinute.toFixed(1)} dead letters/min, ${formatPercent(queue.failureRate)} of outcomes (last 5 min)`,
         to: `/dead-letters?queue=${q(queue.name)}`,
         action: 'Dead letters',
       });

@@ -13,7 +13,7 @@ export interface LiveSettings {
   setIntervalMs(ms: number): void;
   /** Jobs the views ask the stream to follow. */
   registry: WatchRegistry;
-  /** The server's time when the current stream connection opened (its first message), else null. */
+  /** When the current stream connection opened (this browser's clock), null before it first opens. */
   openedAt: number | null;
 }
 

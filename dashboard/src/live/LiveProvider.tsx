@@ -7,22 +7,28 @@ import { WatchRegistry } from './watch';
 
 /** Waits this long for the watched set to settle before reopening the stream with it. */
 const WATCH_SETTLE_MS = 400;
+/** Reopens the stream for new ids at most this often (a browser clock ahead of the server's could
+ * otherwise make every new job look older than the connection). */
+const MIN_REOPEN_MS = 10_000;
 
 /** The watched ids the stream must be opened with: grows (reopen) when a new id is not followed yet. */
 function useStreamWatch(registry: WatchRegistry): string {
   const [watch, setWatch] = useState('');
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let followed = new Set<string>();
+    let reopenedAt = 0;
+    const apply = () => {
+      const ids = registry.ids();
+      // Fewer ids need no reconnect: the stream following a few more does no harm.
+      if (ids.every((id) => followed.has(id))) return;
+      followed = new Set(ids);
+      reopenedAt = Date.now();
+      setWatch(ids.sort().join(','));
+    };
     const update = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        const ids = registry.ids();
-        setWatch((current) => {
-          const followed = new Set(current.split(','));
-          // Fewer ids need no reconnect: the stream following a few more does no harm.
-          return ids.every((id) => followed.has(id)) ? current : ids.sort().join(',');
-        });
-      }, WATCH_SETTLE_MS);
+      timer = setTimeout(apply, Math.max(WATCH_SETTLE_MS, reopenedAt + MIN_REOPEN_MS - Date.now()));
     };
     const unsubscribe = registry.subscribe(update);
     update();
@@ -51,37 +57,21 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (paused || typeof EventSource === 'undefined') return;
     const source = new EventSource(watch === '' ? '/api/changes' : `/api/changes?watch=${watch}`);
-    // The server's time of the first message: jobs created after it are followed without asking.
-    let timed = false;
-    const noteTime = (data: string) => {
-      if (timed) return;
-      const at = Date.parse((JSON.parse(data) as { at?: string }).at ?? '');
-      if (Number.isFinite(at)) {
-        timed = true;
-        setOpenedAt(at);
-      }
-    };
     source.onopen = () => {
-      timed = false;
       setStream('open');
-      setOpenedAt(null);
+      setOpenedAt(Date.now());
     };
     // EventSource reconnects by itself; meanwhile (or for good, if it gave up) queries poll.
     source.onerror = () => setStream(source.readyState === EventSource.CLOSED ? 'unavailable' : 'connecting');
     source.addEventListener('jobs', (event) => {
-      const data = (event as MessageEvent<string>).data;
-      const changes = parseChanges(data);
-      if (changes) {
-        applyJobChanges(client, changes);
-        noteTime(data);
-      }
+      const changes = parseChanges((event as MessageEvent<string>).data);
+      if (changes) applyJobChanges(client, changes);
     });
     source.addEventListener('queues', (event) => {
       try {
         const data = JSON.parse((event as MessageEvent<string>).data) as { items?: QueueSummary[] } | QueueSummary[];
         const items = Array.isArray(data) ? data : data.items;
         if (items) client.setQueryData(['queues'], { items });
-        noteTime((event as MessageEvent<string>).data);
       } catch {
         void client.invalidateQueries({ queryKey: ['queues'] });
       }
