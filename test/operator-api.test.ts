@@ -95,6 +95,7 @@ describe('operator API: actions', () => {
     assert.deepEqual(Object.values(op.concurrencyPerNode), [3, 3]);
     assert.equal(op.noWorkers, false);
     assert.equal(op.concurrencySetting, null);
+    assert.equal(op.countsEstimated, false, 'a small table is counted');
     const posted = await call('POST', '/api/jobs', { type: 'nobody.runs', payload: {}, queue: 'orphan' });
     assert.equal(posted.status, 201, posted.text);
     assert.match(posted.body.warning, /No live node serves queue "orphan"/);

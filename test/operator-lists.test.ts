@@ -116,6 +116,10 @@ describe('operator API: lists and dead letters', () => {
       ['order=up', 'order'],
       ['state=completed&sort=finishedAt&cursor=123', 'cursor'],
       ['state=scheduled&sort=runAt&cursor=bm90LWEtY3Vyc29y', 'cursor'],
+      [
+        `state=scheduled&sort=runAt&cursor=${Buffer.from('2026-13-45T00:00:00.000000Z_5').toString('base64url')}`,
+        'cursor',
+      ],
       ['retrying=maybe', 'retrying'],
       ['retrying=true&state=failed', 'retrying'],
       ['error=', 'error'],

@@ -71,7 +71,7 @@ function decodeCursor(raw: string, by: ListSortKey): ListCursor {
   const sep = text.lastIndexOf('_');
   const key = text.slice(0, sep);
   const id = text.slice(sep + 1);
-  if (sep < 0 || !KEY_TEXT.test(key) || !isJobId(id)) throw bad();
+  if (sep < 0 || !KEY_TEXT.test(key) || Number.isNaN(Date.parse(key)) || !isJobId(id)) throw bad();
   return { id, key };
 }
 
