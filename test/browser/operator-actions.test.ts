@@ -129,6 +129,7 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
       await card.getByLabel('Concurrency per node').fill('2');
       await card.getByRole('button', { name: 'Save' }).click();
       await card.getByText('(set to 2 per node)').waitFor();
+      await card.locator('.queue-throughput canvas').first().waitFor();
       await screenshot(h.page, 'queue-concurrency', { forDocs: true });
       const { body } = await h.api<{ items: QueueJson[] }>('/api/queues');
       assert.equal(body.items.find((q) => q.name === 'default')?.concurrencySetting, 2);
@@ -187,6 +188,8 @@ describe('dashboard: operator actions and lists', { skip: skip ?? false }, () =>
         [...desc].sort((a, b) => b - a),
         'newest finished first',
       );
+      const durations = await h.page.locator('table.jobs-table tbody tr[data-job-id] td.duration').allTextContents();
+      assert.ok(durations.length > 2 && durations.every((d) => /^\d+(\.\d)? (ms|s)$/.test(d)), durations.join());
       await h.page.getByRole('button', { name: /^finished/ }).click();
       await h.page.waitForURL(/order=asc/);
       await waitFor(
