@@ -281,12 +281,28 @@ describe('admin API: jobs', () => {
       message: 'replayed job to complete',
     });
     assert.deepEqual(seen.get(job.id), { fixed: true });
-    assert.deepEqual(await events(job.id), [{ kind: 'replayed', actor: 'alice', detail: { payloadEdited: true } }]);
+    const [recorded] = await events(job.id);
+    assert.deepEqual(
+      { ...recorded, detail: { ...recorded.detail, previousRunAt: undefined } },
+      {
+        kind: 'replayed',
+        actor: 'alice',
+        detail: { payloadEdited: true, previousPayload: { fixed: false }, previousRunAt: undefined },
+      },
+    );
+    // The run time before the replay is kept, and the enqueued entry still shows it.
+    assert.equal(new Date(recorded.detail.previousRunAt).getTime(), job.runAt.getTime());
     const detail = await get(`/api/jobs/${job.id}`);
     const timeline = detail.body.timeline as Array<{ event: string; actor?: string; detail?: Record<string, unknown> }>;
     const replayed = timeline.find((e) => e.event === 'replayed');
     assert.equal(replayed?.actor, 'alice');
-    assert.deepEqual(replayed?.detail, { payloadEdited: true });
+    assert.deepEqual(replayed?.detail?.previousPayload, { fixed: false });
+    assert.equal(
+      new Date(String(timeline[0].detail?.runAt)).getTime(),
+      job.runAt.getTime(),
+      'enqueued keeps its run time',
+    );
+    assert.ok(new Date(detail.body.runAt).getTime() > job.runAt.getTime(), 'the job itself runs at the replay time');
     assert.deepEqual(
       timeline.map((e) => e.event),
       ['enqueued', 'started', 'failed', 'replayed', 'started', 'completed'],
@@ -297,7 +313,9 @@ describe('admin API: jobs', () => {
     assert.deepEqual(await events(later.id), [{ kind: 'canceled', actor: 'api', detail: { from: 'scheduled' } }]);
     const replayedSame = await post(`/api/jobs/${later.id}/replay`, { payload: {} }, { 'x-user': 'bob' });
     assert.equal(replayedSame.status, 200);
-    assert.deepEqual((await events(later.id))[1], { kind: 'replayed', actor: 'bob', detail: { payloadEdited: false } });
+    const second = (await events(later.id))[1];
+    assert.deepEqual([second.kind, second.actor, second.detail.payloadEdited], ['replayed', 'bob', false]);
+    assert.equal('previousPayload' in second.detail, false, 'an unchanged payload is not copied');
   });
 
   it('bulk replay by filter: 2,500 failed jobs in batches, all run again', async () => {

@@ -1,5 +1,6 @@
 import { Nav } from './components/Nav';
 import { matchPath, useRouter } from './router';
+import { AuditView } from './views/AuditView';
 import { DeadLettersView } from './views/DeadLettersView';
 import { JobDetailView } from './views/JobDetailView';
 import { JobsView } from './views/JobsView';
@@ -21,6 +22,7 @@ function CurrentView() {
   if (normalized === '/dead-letters') return <DeadLettersView />;
   if (normalized === '/queues') return <QueuesView />;
   if (normalized === '/schedules') return <SchedulesView />;
+  if (normalized === '/audit') return <AuditView />;
   const schedule = matchPath('/schedules/:name', normalized);
   if (schedule) return <ScheduleDetailView key={schedule.name} name={schedule.name} />;
   return <NotFoundView path={path} />;

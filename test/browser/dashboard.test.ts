@@ -196,7 +196,9 @@ describe('dashboard in a real browser', { skip: skip ?? false }, () => {
         async () => {
           const states = await page
             .locator('table.jobs-table tbody tr')
-            .evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-state')}/${r.children[1]?.textContent}`));
+            .evaluateAll((rows) =>
+              rows.map((r) => `${r.getAttribute('data-state')}/${r.querySelector('td.queue')?.textContent}`),
+            );
           return states.length === 5 && states.every((s) => s === 'pending/reports') ? states : undefined;
         },
         { message: 'five pending rows of the reports queue', intervalMs: 100 },
@@ -278,6 +280,8 @@ describe('dashboard in a real browser', { skip: skip ?? false }, () => {
       await page.goto(`${full.url}/dead-letters`);
       await page.getByLabel(`select job ${ids.alsoFailed}`).check();
       await page.getByRole('button', { name: 'Replay selected (1)' }).click();
+      // A bulk action asks first.
+      await page.getByRole('dialog').getByRole('button', { name: 'Replay 1 job' }).click();
       await page.getByRole('status').filter({ hasText: 'Replayed 1 job.' }).waitFor();
       // Same payload, so it fails again: but it ran again (attempt 1 of its replay).
       await waitFor(

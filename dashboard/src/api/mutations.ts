@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { postJson } from './client';
+import { postJson, sendJson } from './client';
 import type { JobDetail, ListFilter, QueueSummary } from './types';
 
 /** After any write: what the write may have changed is fetched again. */
@@ -9,6 +9,8 @@ function useRefreshAfterWrite() {
     void client.invalidateQueries({ queryKey: ['jobs'] });
     void client.invalidateQueries({ queryKey: ['job'] });
     void client.invalidateQueries({ queryKey: ['queues'] });
+    void client.invalidateQueries({ queryKey: ['dead-letter-groups'] });
+    void client.invalidateQueries({ queryKey: ['audit'] });
   };
 }
 
@@ -30,8 +32,52 @@ export function useReplayJob() {
   });
 }
 
-/** Bulk replay or cancel, on ids or on everything matching a filter (done by the API in batches). */
-export function useBulkAction(action: 'replay' | 'cancel') {
+/** Moves a scheduled job (a retry waiting out its backoff, a delayed job) to run now. */
+export function useRunNow() {
+  const onSettled = useRefreshAfterWrite();
+  return useMutation({
+    mutationFn: (id: string) => postJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}/run-now`),
+    onSettled,
+  });
+}
+
+/** Deletes one finished job with its history. */
+export function useDeleteJob() {
+  const onSettled = useRefreshAfterWrite();
+  return useMutation({
+    mutationFn: (id: string) =>
+      sendJson<{ id: string; deleted: true }>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
+    onSettled,
+  });
+}
+
+export interface CleanRequest {
+  queue?: string;
+  state: 'completed' | 'failed' | 'canceled';
+  olderThanMs: number;
+}
+
+/** Deletes finished jobs of one state older than an age (the API works in bounded batches). */
+export function useCleanJobs() {
+  const onSettled = useRefreshAfterWrite();
+  return useMutation({
+    mutationFn: (request: CleanRequest) => postJson<{ deleted: number }>('/api/jobs/clean', request),
+    onSettled,
+  });
+}
+
+/** Sets a queue's concurrency per node (`null`: back to each node's configured value). */
+export function useSetConcurrency() {
+  const onSettled = useRefreshAfterWrite();
+  return useMutation({
+    mutationFn: ({ name, concurrency }: { name: string; concurrency: number | null }) =>
+      sendJson<QueueSummary>('PATCH', `/api/queues/${encodeURIComponent(name)}`, { concurrency }),
+    onSettled,
+  });
+}
+
+/** Bulk replay, cancel or delete, on ids or on everything matching a filter (done by the API in batches). */
+export function useBulkAction(action: 'replay' | 'cancel' | 'delete') {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
     mutationFn: (target: { ids: string[] } | { filter: ListFilter }) =>

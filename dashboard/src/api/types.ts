@@ -20,11 +20,15 @@ export interface JobSummary {
   lockedBy: string | null;
   idempotencyKey: string | null;
   payloadPreview: string;
+  /** `finishedAt - startedAt` of the last run; null unless finished and started. */
+  durationMs?: number | null;
 }
 
 export interface JobPage {
   items: JobSummary[];
   nextCursor: string | null;
+  /** On an empty page searched with `q`: what `q` was read as. */
+  hint?: string | null;
 }
 
 export interface Attempt {
@@ -74,6 +78,45 @@ export interface QueueSummary {
   failedPerMinute: number;
   failureRate: number;
   oldestPendingAgeMs: number | null;
+  pausedAt?: string | null;
+  pausedBy?: string | null;
+  /** Live nodes serving the queue (stopping ones left out). */
+  nodes?: number;
+  /** Each live node's slots for the queue. */
+  concurrencyPerNode?: Record<string, number>;
+  /** The concurrency set through the API, null when nodes use their configured value. */
+  concurrencySetting?: number | null;
+  /** No live node serves the queue (or their total is 0): its jobs wait. */
+  noWorkers?: boolean;
+  completedLast5Minutes?: number;
+  failedLast5Minutes?: number;
+}
+
+export interface DeadLetterGroup {
+  queue: string;
+  type: string;
+  /** The error signature: first line of lastError, trimmed, at most 200 characters ("" for none). */
+  error: string;
+  count: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  sampleId: string;
+}
+
+export interface DeadLetterGroups {
+  items: DeadLetterGroup[];
+  total: number;
+  estimated: boolean;
+  scanned: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string | null;
+  action: string;
+  target: string;
+  detail: unknown;
 }
 
 export interface NodeSummary {
@@ -113,6 +156,17 @@ export interface ListFilter {
   q?: string;
   from?: string;
   to?: string;
+  error?: string;
+  errorGroup?: string;
+  retrying?: string;
+}
+
+export type SortKey = 'id' | 'runAt' | 'finishedAt';
+
+/** A list request: its filter, and the order (not part of bulk filters). */
+export interface ListRequest extends ListFilter {
+  sort?: SortKey;
+  order?: 'asc' | 'desc';
 }
 
 export interface JobChange {

@@ -1,30 +1,49 @@
 import { useState } from 'react';
-import { useCancelJob, useReplayJob } from '../api/mutations';
+import { useCancelJob, useDeleteJob, useReplayJob, useRunNow } from '../api/mutations';
 import { useAccess } from '../api/queries';
 import type { JobDetail } from '../api/types';
+import { useRouter } from '../router';
+import { ConfirmButton } from './ConfirmButton';
 import { ErrorNotice } from './ErrorNotice';
 import { PayloadEditor } from './PayloadEditor';
 
-/** Cancel or replay (optionally with an edited payload); only the actions the caller may do. */
-export function JobActions({ job }: { job: JobDetail }) {
+const FINISHED = ['completed', 'failed', 'canceled'];
+
+/** Run now, cancel, replay (optionally with an edited payload), delete: only what the caller may do. */
+export function JobActions({ job, backTo }: { job: JobDetail; backTo: string }) {
   const access = useAccess();
+  const { navigate } = useRouter();
   const cancel = useCancelJob();
   const replay = useReplayJob();
+  const runNow = useRunNow();
+  const remove = useDeleteJob();
   const [editing, setEditing] = useState(false);
   const canCancel = access.cancel && ['pending', 'scheduled', 'running'].includes(job.state);
   const canReplay = access.replay && (job.state === 'failed' || job.state === 'canceled');
+  const canRunNow = access.replay && job.state === 'scheduled';
+  const canDelete = access.delete && FINISHED.includes(job.state);
   const payloadCut = typeof job.payload === 'object' && job.payload !== null && 'truncated' in job.payload;
 
-  if (!access.cancel && !access.replay) {
+  if (!access.cancel && !access.replay && !access.delete) {
     return <p className="muted small read-only-note">Read-only access: no actions.</p>;
   }
   return (
     <div className="actions">
       <div className="row">
-        {canCancel && (
-          <button type="button" className="danger" disabled={cancel.isPending} onClick={() => cancel.mutate(job.id)}>
-            Cancel job
+        {canRunNow && (
+          <button type="button" className="primary" disabled={runNow.isPending} onClick={() => runNow.mutate(job.id)}>
+            Run now
           </button>
+        )}
+        {canCancel && (
+          <ConfirmButton
+            label="Cancel job"
+            danger
+            busy={cancel.isPending}
+            message={`Cancel job ${job.id} (${job.type}, ${job.state})?${job.state === 'running' ? ' Its handler is aborted.' : ''}`}
+            confirmLabel="Cancel the job"
+            onConfirm={() => cancel.mutate(job.id)}
+          />
         )}
         {canReplay && (
           <button
@@ -41,6 +60,16 @@ export function JobActions({ job }: { job: JobDetail }) {
             Edit payload and replay
           </button>
         )}
+        {canDelete && (
+          <ConfirmButton
+            label="Delete job"
+            danger
+            busy={remove.isPending}
+            message={`Delete job ${job.id} (${job.type}, ${job.state}) with its attempts and timeline? This cannot be undone.`}
+            confirmLabel="Delete the job"
+            onConfirm={() => remove.mutate(job.id, { onSuccess: () => navigate(backTo) })}
+          />
+        )}
       </div>
       {editing && (
         <PayloadEditor
@@ -51,8 +80,10 @@ export function JobActions({ job }: { job: JobDetail }) {
           onCancel={() => setEditing(false)}
         />
       )}
+      <ErrorNotice error={runNow.error} what="Run now failed" />
       <ErrorNotice error={cancel.error} what="Cancel failed" />
       <ErrorNotice error={replay.error} what="Replay failed" />
+      <ErrorNotice error={remove.error} what="Delete failed" />
     </div>
   );
 }

@@ -1,3 +1,5 @@
+import { PAGE_SIZES } from '../views/filterFromParams';
+
 /** The part of a TanStack infinite query that paging needs. */
 interface PagedQuery {
   hasNextPage: boolean;
@@ -5,15 +7,37 @@ interface PagedQuery {
   fetchNextPage(): Promise<unknown>;
 }
 
-/** Cursor pagination: the next page is appended. `count` is what the view shows. */
-export function LoadMore({ query, count }: { query: PagedQuery; count: number }) {
+interface Props {
+  query: PagedQuery;
+  /** What the view shows. */
+  count: number;
+  pageSize?: number;
+  onPageSize?(size: number): void;
+}
+
+/** Cursor pagination: the next page is appended; the page size is the reader's choice. */
+export function LoadMore({ query, count, pageSize, onPageSize }: Props) {
   return (
     <div className="load-more">
-      <span className="muted">{count.toLocaleString()} shown</span>
+      <span className="muted shown-count">
+        {count.toLocaleString()} shown{query.hasNextPage ? ', more match' : ''}
+      </span>
       {query.hasNextPage && (
         <button type="button" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
-          {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+          {query.isFetchingNextPage ? 'Loading…' : `Load ${pageSize ?? ''} more`.replace('  ', ' ')}
         </button>
+      )}
+      {pageSize !== undefined && onPageSize && (
+        <label className="small">
+          Page size{' '}
+          <select value={pageSize} onChange={(e) => onPageSize(Number(e.target.value))}>
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={size}>
+                {size}
+              </option>
+            ))}
+          </select>
+        </label>
       )}
     </div>
   );

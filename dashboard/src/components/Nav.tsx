@@ -9,6 +9,7 @@ const ITEMS = [
   { to: '/dead-letters', label: 'Dead letters' },
   { to: '/queues', label: 'Queues' },
   { to: '/schedules', label: 'Schedules' },
+  { to: '/audit', label: 'Audit' },
 ];
 
 /** The top bar: views, the caller's access, refresh. */

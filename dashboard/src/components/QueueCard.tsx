@@ -1,19 +1,32 @@
 import { usePauseQueue } from '../api/mutations';
-import type { QueueSummary } from '../api/types';
-import { formatCount, formatDuration, formatPercent, formatRelative } from '../format';
+import type { NodeSummary, QueueSummary } from '../api/types';
+import { formatCount, formatDuration, formatPercent } from '../format';
 import { Link } from '../router';
 import { ErrorNotice } from './ErrorNotice';
+import { ConcurrencyEditor } from './ConcurrencyEditor';
+import { hasNoWorkers, queueWorkers } from './queueWorkers';
+import { QueueThroughput } from './QueueThroughput';
+import { RelativeTime } from './RelativeTime';
 
-/** One queue: state, limits, rates, and pause/resume when allowed. */
-export function QueueCard({ queue, canPause }: { queue: QueueSummary; canPause: boolean }) {
+interface Props {
+  queue: QueueSummary;
+  nodes: NodeSummary[] | undefined;
+  canPause: boolean;
+}
+
+/** One queue: state, who serves it, rates, and pause/resume when allowed. */
+export function QueueCard({ queue, nodes, canPause }: Props) {
   const toggle = usePauseQueue();
   const waiting = queue.counts.pending + queue.counts.scheduled;
+  const workers = queueWorkers(queue, nodes);
+  const noWorkers = hasNoWorkers(queue, nodes);
   return (
-    <li className="card queue" data-queue={queue.name} data-paused={queue.paused}>
+    <li className="card queue" data-queue={queue.name} data-paused={queue.paused} data-no-workers={noWorkers}>
       <div className="row">
         <h3 className="grow">
           <Link to={`/jobs?queue=${encodeURIComponent(queue.name)}`}>{queue.name}</Link>
         </h3>
+        {noWorkers && <span className="badge no-workers">No workers</span>}
         <span className={`badge ${queue.paused ? 'paused' : 'active'}`}>{queue.paused ? 'paused' : 'active'}</span>
         {canPause && (
           <button
@@ -26,9 +39,26 @@ export function QueueCard({ queue, canPause }: { queue: QueueSummary; canPause: 
           </button>
         )}
       </div>
+      {noWorkers && (
+        <p className="notice warn no-workers-note" role="alert">
+          No live node serves this queue: its {formatCount(waiting)} waiting job{waiting === 1 ? '' : 's'} will not run
+          until a node with a handler for it starts.
+        </p>
+      )}
+      {queue.paused && queue.pausedBy && (
+        <p className="muted small">
+          Paused by {queue.pausedBy} <RelativeTime at={queue.pausedAt} />.
+        </p>
+      )}
       <dl className="fields compact">
         <dt>concurrency</dt>
-        <dd>{queue.concurrency} per node</dd>
+        <dd className="concurrency">
+          {workers.label}
+          {queue.concurrencySetting != null && (
+            <span className="muted small"> (set to {queue.concurrencySetting} per node)</span>
+          )}
+          {canPause && <ConcurrencyEditor queue={queue} />}
+        </dd>
         <dt>waiting</dt>
         <dd>
           {formatCount(waiting)} ({formatCount(queue.counts.pending)} pending, {formatCount(queue.counts.scheduled)}{' '}
@@ -39,14 +69,24 @@ export function QueueCard({ queue, canPause }: { queue: QueueSummary; canPause: 
         <dt>oldest pending</dt>
         <dd>{formatDuration(queue.oldestPendingAgeMs)}</dd>
         <dt>throughput</dt>
-        <dd>
-          {queue.completedPerMinute.toFixed(1)} done/min, {queue.failedPerMinute.toFixed(1)} failed/min
+        <dd className="throughput">
+          {queue.completedPerMinute.toFixed(1)} done/min, {queue.failedPerMinute.toFixed(1)} failed/min{' '}
+          <span className="muted small">
+            (average of the last 5 min
+            {queue.completedLast5Minutes !== undefined
+              ? `: ${formatCount(queue.completedLast5Minutes)} done, ${formatCount(queue.failedLast5Minutes)} failed`
+              : ''}
+            )
+          </span>
         </dd>
         <dt>failure rate</dt>
         <dd>{formatPercent(queue.failureRate)}</dd>
         <dt>counts as of</dt>
-        <dd>{formatRelative(queue.countsAt)}</dd>
+        <dd>
+          <RelativeTime at={queue.countsAt} />
+        </dd>
       </dl>
+      <QueueThroughput queue={queue.name} />
       <ErrorNotice error={toggle.error} what={queue.paused ? 'Resume failed' : 'Pause failed'} />
     </li>
   );

@@ -1,10 +1,11 @@
-import type { QueueSummary } from '../api/types';
+import type { NodeSummary, QueueSummary } from '../api/types';
 import { JOB_STATES } from '../api/types';
 import { formatCount, formatDuration, formatPercent } from '../format';
 import { Link } from '../router';
+import { hasNoWorkers, queueWorkers } from './queueWorkers';
 
 /** Every queue with its counts by state (each links to the filtered job list) and rates. */
-export function QueueCountsTable({ queues }: { queues: QueueSummary[] }) {
+export function QueueCountsTable({ queues, nodes }: { queues: QueueSummary[]; nodes: NodeSummary[] | undefined }) {
   if (queues.length === 0) return <p className="muted empty">No queues yet: enqueue a job.</p>;
   return (
     <div className="table-wrap">
@@ -17,7 +18,10 @@ export function QueueCountsTable({ queues }: { queues: QueueSummary[] }) {
                 {state}
               </th>
             ))}
-            <th className="num">done/min</th>
+            <th>workers</th>
+            <th className="num" title="completed jobs per minute, averaged over the last 5 minutes">
+              done/min <span className="muted small">(5 min avg)</span>
+            </th>
             <th className="num">failure rate</th>
             <th className="num">oldest pending</th>
           </tr>
@@ -28,6 +32,7 @@ export function QueueCountsTable({ queues }: { queues: QueueSummary[] }) {
               <td>
                 <Link to={`/jobs?queue=${encodeURIComponent(queue.name)}`}>{queue.name}</Link>
                 {queue.paused && <span className="badge paused">paused</span>}
+                {hasNoWorkers(queue, nodes) && <span className="badge no-workers">No workers</span>}
               </td>
               {JOB_STATES.map((state) => (
                 <td key={state} className="num">
@@ -39,6 +44,7 @@ export function QueueCountsTable({ queues }: { queues: QueueSummary[] }) {
                   </Link>
                 </td>
               ))}
+              <td className="workers">{queueWorkers(queue, nodes).label}</td>
               <td className="num">{queue.completedPerMinute.toFixed(1)}</td>
               <td className="num">{formatPercent(queue.failureRate)}</td>
               <td className="num">{formatDuration(queue.oldestPendingAgeMs)}</td>

@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'react';
+import type { WatchRegistry } from './watch';
 
 export type StreamStatus = 'connecting' | 'open' | 'unavailable' | 'paused';
 
@@ -10,6 +11,10 @@ export interface LiveSettings {
   status: StreamStatus;
   setPaused(paused: boolean): void;
   setIntervalMs(ms: number): void;
+  /** Jobs the views ask the stream to follow. */
+  registry: WatchRegistry;
+  /** When the current stream connection opened (this browser's clock), null before it first opens. */
+  openedAt: number | null;
 }
 
 export const LiveContext = createContext<LiveSettings | null>(null);

@@ -1,6 +1,7 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { ApiError } from '../api/client';
 import { useJob } from '../api/queries';
+import type { JobDetail } from '../api/types';
 import { AttemptList } from '../components/AttemptList';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobActions } from '../components/JobActions';
@@ -9,14 +10,21 @@ import { ProgressBar } from '../components/ProgressBar';
 import { RelativeTime } from '../components/RelativeTime';
 import { StateBadge } from '../components/StateBadge';
 import { Timeline } from '../components/Timeline';
-import { formatTime } from '../format';
+import { formatDuration, formatTime } from '../format';
+import { lastList } from '../hooks/useLastList';
+import { useWatchJobs } from '../live/watch';
 import { Link } from '../router';
+
+const NONE: JobDetail[] = [];
+const FINISHED = ['completed', 'failed', 'canceled'];
 
 /** One job: its fields, payload, attempts with stack traces, timeline and actions. */
 export function JobDetailView({ id }: { id: string }) {
   const [full, setFull] = useState(false);
   const query = useJob(id, full);
   const job = query.data;
+  const back = lastList();
+  useWatchJobs(useMemo(() => (job && !FINISHED.includes(job.state) ? [job] : NONE), [job]));
   if (query.error instanceof ApiError && query.error.status === 404) {
     return (
       <div className="view">
@@ -28,7 +36,9 @@ export function JobDetailView({ id }: { id: string }) {
   return (
     <div className="view job-detail">
       <p className="small">
-        <Link to="/jobs">← Jobs</Link>
+        <Link to={back.url} className="back-link">
+          ← {back.title}
+        </Link>
       </p>
       <ErrorNotice error={query.error} what="Job" />
       {!job ? (
@@ -63,6 +73,16 @@ export function JobDetailView({ id }: { id: string }) {
             <dd>{formatTime(job.startedAt)}</dd>
             <dt>finished</dt>
             <dd>{formatTime(job.finishedAt)}</dd>
+            {job.startedAt && job.finishedAt && (
+              <>
+                <dt>duration</dt>
+                <dd>
+                  {formatDuration(
+                    job.durationMs ?? new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime(),
+                  )}
+                </dd>
+              </>
+            )}
             {job.lockedBy && (
               <>
                 <dt>running on</dt>
@@ -84,7 +104,7 @@ export function JobDetailView({ id }: { id: string }) {
               </>
             )}
           </dl>
-          <JobActions job={job} />
+          <JobActions job={job} backTo={back.url} />
           {job.progress != null && (
             <section>
               <h3>Progress</h3>
@@ -93,7 +113,7 @@ export function JobDetailView({ id }: { id: string }) {
           )}
           <section>
             <h3>Payload</h3>
-            <PayloadView payload={job.payload} onShowAll={() => setFull(true)} />
+            <PayloadView payload={job.payload} full={full} onShowAll={() => setFull(true)} />
           </section>
           <section>
             <h3>Attempts</h3>

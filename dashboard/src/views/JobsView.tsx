@@ -1,24 +1,67 @@
-import { useJobList } from '../api/queries';
+import { BulkBar } from '../components/BulkBar';
+import { CleanJobs } from '../components/CleanJobs';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobFilters } from '../components/JobFilters';
 import { JobsTable } from '../components/JobsTable';
 import { LoadMore } from '../components/LoadMore';
-import { useSearchParams } from '../router';
-import { filterFromParams } from './filterFromParams';
+import { useAccess } from '../api/queries';
+import { useSelection } from '../hooks/useSelection';
+import { useListView } from './useListView';
 
-/** Every job, filtered by the URL's queue, state, type and search. */
+type BulkAction = 'cancel' | 'replay' | 'delete';
+
+/** The bulk actions that can touch jobs of the listed state (all three for a mixed list). */
+function actionsFor(state: string | undefined): BulkAction[] {
+  if (!state) return ['cancel', 'replay', 'delete'];
+  const actions: BulkAction[] = [];
+  if (['pending', 'scheduled', 'running'].includes(state)) actions.push('cancel');
+  if (['failed', 'canceled'].includes(state)) actions.push('replay');
+  if (['completed', 'failed', 'canceled'].includes(state)) actions.push('delete');
+  return actions;
+}
+
+const NEWEST_FIRST = { sort: 'id', order: 'desc' } as const;
+
+/** Every job, filtered by the URL's filters, sorted server side; select and act in bulk. */
 export function JobsView() {
-  const [params, setParams] = useSearchParams();
-  const filter = filterFromParams(params);
-  const list = useJobList(filter);
-  const jobs = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const view = useListView('Jobs', {}, NEWEST_FIRST);
+  const access = useAccess();
+  const selection = useSelection();
+  const canSelect = access.cancel || access.replay || access.delete;
+  const loaded = new Set(view.jobs.map((job) => job.id));
+  const chosen = [...selection.selected].filter((id) => loaded.has(id));
   return (
     <div className="view jobs">
-      <h2>Jobs</h2>
-      <JobFilters filter={filter} onChange={setParams} />
-      <ErrorNotice error={list.error} what="Jobs" />
-      {list.isPending ? <p className="muted">Loading…</p> : <JobsTable jobs={jobs} />}
-      <LoadMore query={list} count={jobs.length} />
+      <div className="section-head">
+        <h2>Jobs</h2>
+        {access.delete && <CleanJobs queue={view.filter.queue} />}
+      </div>
+      <JobFilters filter={view.filter} onChange={view.setParams} />
+      {canSelect && (
+        <BulkBar
+          selected={chosen}
+          filter={view.filter}
+          actions={actionsFor(view.filter.state)}
+          matching={view.filter.state !== undefined}
+          onDone={selection.clear}
+        />
+      )}
+      <ErrorNotice error={view.list.error} what="Jobs" />
+      {view.list.isPending ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <JobsTable
+          jobs={view.jobs}
+          sort={view.sort}
+          sortable={view.sortable}
+          onSort={view.setSort}
+          selected={canSelect ? selection.selected : undefined}
+          onToggle={canSelect ? selection.toggle : undefined}
+          onToggleAll={canSelect ? selection.setMany : undefined}
+          emptyText={view.emptyText}
+        />
+      )}
+      <LoadMore query={view.list} count={view.jobs.length} pageSize={view.pageSize} onPageSize={view.setPageSize} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useQueues, useSeries, useNodes } from '../api/queries';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { ProblemsPanel } from '../components/ProblemsPanel';
 import { QueueCountsTable } from '../components/QueueCountsTable';
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { NodesList } from '../components/NodesList';
@@ -7,7 +8,7 @@ import { useSearchParams } from '../router';
 
 const WINDOWS = [15, 60, 360, 1440];
 
-/** Queues with counts, throughput and failures over time, live nodes. */
+/** Problems first; then queues with counts beside the live nodes; then activity over time. */
 export function OverviewView() {
   const [params, setParams] = useSearchParams();
   const minutes = Number(params.get('minutes')) || 60;
@@ -20,10 +21,21 @@ export function OverviewView() {
   return (
     <div className="view overview">
       <section>
-        <h2>Queues</h2>
-        <ErrorNotice error={queues.error} what="Queues" />
-        {queues.data && <QueueCountsTable queues={queues.data.items} />}
+        <h2>Problems</h2>
+        {queues.data && <ProblemsPanel queues={queues.data.items} nodes={nodes.data?.items} />}
       </section>
+      <div className="overview-top">
+        <section>
+          <h2>Queues</h2>
+          <ErrorNotice error={queues.error} what="Queues" />
+          {queues.data && <QueueCountsTable queues={queues.data.items} nodes={nodes.data?.items} />}
+        </section>
+        <section>
+          <h2>Live nodes {nodes.data && <span className="muted">({nodes.data.items.length})</span>}</h2>
+          <ErrorNotice error={nodes.error} what="Nodes" />
+          {nodes.data && <NodesList nodes={nodes.data.items} />}
+        </section>
+      </div>
       <section>
         <div className="section-head">
           <h2>Activity</h2>
@@ -41,12 +53,12 @@ export function OverviewView() {
         <ErrorNotice error={series.error} what="Series" />
         <div className="charts">
           <TimeSeriesChart
-            title="Throughput (jobs completed per minute)"
+            title="Throughput (jobs completed per minute, all queues)"
             times={times}
             series={[{ label: 'completed', colorVar: '--ok', values: points.map((p) => p.completed) }]}
           />
           <TimeSeriesChart
-            title="Failures and retries per minute"
+            title="Failures and retries per minute, all queues"
             times={times}
             series={[
               { label: 'failed', colorVar: '--bad', values: points.map((p) => p.failed) },
@@ -54,11 +66,6 @@ export function OverviewView() {
             ]}
           />
         </div>
-      </section>
-      <section>
-        <h2>Live nodes {nodes.data && <span className="muted">({nodes.data.items.length})</span>}</h2>
-        <ErrorNotice error={nodes.error} what="Nodes" />
-        {nodes.data && <NodesList nodes={nodes.data.items} />}
       </section>
     </div>
   );

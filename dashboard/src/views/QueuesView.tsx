@@ -1,10 +1,11 @@
-import { useAccess, useQueues } from '../api/queries';
+import { useAccess, useNodes, useQueues } from '../api/queries';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { QueueCard } from '../components/QueueCard';
 
 /** Every queue with its limits and rates; pause and resume. */
 export function QueuesView() {
   const queues = useQueues();
+  const nodes = useNodes();
   const access = useAccess();
   return (
     <div className="view queues-view">
@@ -16,7 +17,7 @@ export function QueuesView() {
       {queues.data?.items.length === 0 && <p className="muted empty">No queues yet.</p>}
       <ul className="queue-cards">
         {queues.data?.items.map((queue) => (
-          <QueueCard key={queue.name} queue={queue} canPause={access.pause} />
+          <QueueCard key={queue.name} queue={queue} nodes={nodes.data?.items} canPause={access.pause} />
         ))}
       </ul>
     </div>

@@ -1,21 +1,40 @@
-import { useJobList } from '../api/queries';
+import { useRunNow } from '../api/mutations';
+import { useAccess } from '../api/queries';
+import type { JobSummary } from '../api/types';
+import { BulkBar } from '../components/BulkBar';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobFilters } from '../components/JobFilters';
 import { JobsTable } from '../components/JobsTable';
 import { LoadMore } from '../components/LoadMore';
+import { useSelection } from '../hooks/useSelection';
 import { useSearchParams } from '../router';
-import { filterFromParams } from './filterFromParams';
+import { useListView } from './useListView';
 
-/** Scheduled jobs (retries waiting out their backoff, and delayed jobs) with their next run time. */
-export function RetriesView() {
-  const [params, setParams] = useSearchParams();
-  const filter = { ...filterFromParams(params), state: 'scheduled' };
-  const onlyRetries = params.get('retries') !== 'all';
-  const list = useJobList(filter);
-  const all = list.data?.pages.flatMap((page) => page.items) ?? [];
-  const jobs = (onlyRetries ? all.filter((job) => job.attempts > 0) : all).sort((a, b) =>
-    a.runAt.localeCompare(b.runAt),
+const SOONEST_FIRST = { sort: 'runAt', order: 'asc' } as const;
+
+function RunNowButton({ job }: { job: JobSummary }) {
+  const runNow = useRunNow();
+  return (
+    <>
+      <button type="button" disabled={runNow.isPending} onClick={() => runNow.mutate(job.id)}>
+        Run now
+      </button>
+      <ErrorNotice error={runNow.error} what="Run now failed" />
+    </>
   );
+}
+
+/**
+ * Jobs waiting to retry (scheduled with attempts > 0, found by the server), optionally with the
+ * delayed jobs not yet attempted; soonest first. Run one now, or cancel a selection.
+ */
+export function RetriesView() {
+  const [onlyRetries, fixed] = useRetriesFilter();
+  const view = useListView('Retries', fixed, SOONEST_FIRST);
+  const access = useAccess();
+  const selection = useSelection();
+  const loaded = new Set(view.jobs.map((job) => job.id));
+  const chosen = [...selection.selected].filter((id) => loaded.has(id));
   return (
     <div className="view retries">
       <div className="section-head">
@@ -24,15 +43,42 @@ export function RetriesView() {
           <input
             type="checkbox"
             checked={!onlyRetries}
-            onChange={(e) => setParams({ retries: e.target.checked ? 'all' : undefined })}
+            onChange={(e) => view.setParams({ retries: e.target.checked ? 'all' : undefined })}
           />{' '}
           include delayed jobs not yet attempted
         </label>
       </div>
-      <JobFilters filter={filter} onChange={setParams} fixedState />
-      <ErrorNotice error={list.error} what="Retries" />
-      {list.isPending ? <p className="muted">Loading…</p> : <JobsTable jobs={jobs} showRunAt />}
-      <LoadMore query={list} count={jobs.length} />
+      <JobFilters filter={view.filter} onChange={view.setParams} fixedState />
+      {access.cancel && (
+        <BulkBar selected={chosen} filter={view.filter} actions={['cancel']} matching onDone={selection.clear} />
+      )}
+      <ErrorNotice error={view.list.error} what="Retries" />
+      {view.list.isPending ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <JobsTable
+          jobs={view.jobs}
+          showRunAt
+          sort={view.sort}
+          sortable={view.sortable}
+          onSort={view.setSort}
+          selected={access.cancel ? selection.selected : undefined}
+          onToggle={access.cancel ? selection.toggle : undefined}
+          onToggleAll={access.cancel ? selection.setMany : undefined}
+          rowActions={access.replay ? (job) => <RunNowButton job={job} /> : undefined}
+          emptyText={view.emptyText ?? (onlyRetries ? 'No job is waiting to retry.' : undefined)}
+        />
+      )}
+      <LoadMore query={view.list} count={view.jobs.length} pageSize={view.pageSize} onPageSize={view.setPageSize} />
     </div>
   );
+}
+
+const RETRYING = { state: 'scheduled', retrying: 'true' };
+const SCHEDULED = { state: 'scheduled' };
+
+function useRetriesFilter(): [boolean, typeof SCHEDULED] {
+  const [params] = useSearchParams();
+  const onlyRetries = params.get('retries') !== 'all';
+  return [onlyRetries, onlyRetries ? RETRYING : SCHEDULED];
 }

@@ -53,6 +53,8 @@ export * from './helpers';
 
 // Operators: admin service, REST API, observability
 export { JobsAdminService, DETAIL_PAYLOAD_LIMIT, MAX_BULK_IDS, type NodeSummary } from './services/jobs-admin.service';
+export { JobsOperatorsService } from './services/jobs-operators.service';
+export type { AuditRow } from './storage/operators.repository';
 export {
   QueueStatisticsService,
   type QueueSummary,
@@ -60,6 +62,8 @@ export {
   type StateCounts,
 } from './services/queue-statistics.service';
 export type {
+  DeadLetterGroup,
+  DeadLetterGroups,
   JobBulkSelection,
   JobDetail,
   JobListFilter,

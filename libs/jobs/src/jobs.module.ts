@@ -9,6 +9,7 @@ import { JobsHealthIndicator } from './observability/jobs-health.indicator';
 import { JobsMetrics } from './observability/jobs-metrics';
 import { JobSchedulesService } from './services/job-schedules.service';
 import { JobsAdminService } from './services/jobs-admin.service';
+import { JobsOperatorsService } from './services/jobs-operators.service';
 import { JobsRunner } from './services/jobs-runner';
 import { JobsService } from './services/jobs.service';
 import { QueueStatisticsService } from './services/queue-statistics.service';
@@ -27,6 +28,7 @@ import { QueueStatisticsService } from './services/queue-statistics.service';
     JobsRunner,
     JobsService,
     JobsAdminService,
+    JobsOperatorsService,
     JobsMetrics,
     QueueStatisticsService,
     JobsHealthIndicator,
@@ -36,6 +38,7 @@ import { QueueStatisticsService } from './services/queue-statistics.service';
     JobSchedulesService,
     JobsRunner,
     JobsAdminService,
+    JobsOperatorsService,
     JobsMetrics,
     QueueStatisticsService,
     JobsHealthIndicator,

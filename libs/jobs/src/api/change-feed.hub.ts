@@ -5,6 +5,7 @@ import { JOBS_STORAGE, TERMINAL_STATES } from '../jobs.constants';
 import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import type { JobsStorage } from '../storage/jobs-storage';
 import { JOBS_API_OPTIONS, type JobsApiOptions } from './access';
+import { FinishedJobsFollower } from './finished-jobs.follower';
 
 /** A connected stream: where its bytes go, and how to end it. */
 export interface ChangeFeedClient {
@@ -31,6 +32,10 @@ const MAX_RUNNING_READ = 5_000;
 /** A client that has not read this much is dropped (it reconnects and starts afresh). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const TERMINAL = new Set<string>(TERMINAL_STATES);
+/** Most ids one client may ask to follow at connect (`?watch=`). */
+export const MAX_WATCH_IDS = 1_000;
+/** The state of a job a client asked to follow, until its first read (which is then reported). */
+const ASKED = '' as JobState;
 
 type Row = JobStateRow;
 
@@ -53,6 +58,8 @@ export class ChangeFeedHub implements OnModuleDestroy {
   /** Followed jobs and their last known state (insertion order: oldest first). */
   private known = new Map<string, Row>();
   private maxId: string | null = null;
+  /** Jobs that finished, seen before or not (the finished-jobs index, by finish time). */
+  private finished: FinishedJobsFollower;
   private lastQueues = '';
   private lastQueuesMessage: string | null = null;
   private readonly intervalMs: number;
@@ -63,6 +70,7 @@ export class ChangeFeedHub implements OnModuleDestroy {
     private readonly stats: QueueStatisticsService,
     @Inject(JOBS_API_OPTIONS) options: JobsApiOptions,
   ) {
+    this.finished = new FinishedJobsFollower(storage);
     this.intervalMs = options.changesIntervalMs ?? 1_000;
     this.heartbeatMs = options.changesHeartbeatMs ?? 15_000;
   }
@@ -77,9 +85,13 @@ export class ChangeFeedHub implements OnModuleDestroy {
     return this.tickTimer !== undefined;
   }
 
-  /** Adds a client; returns the function that removes it (idempotent). */
-  subscribe(client: ChangeFeedClient): () => void {
+  /** Adds a client, following the jobs `watch` names too (a page it loaded before connecting: their
+   * current state goes out in the next message); returns the function that removes it (idempotent). */
+  subscribe(client: ChangeFeedClient, watch: readonly string[] = []): () => void {
     this.clients.add(client);
+    for (const id of watch.slice(0, MAX_WATCH_IDS)) {
+      if (!this.known.has(id)) this.known.set(id, { id, state: ASKED, queue: '', type: '' });
+    }
     client.write(`retry: 3000\n: connected\n\n`);
     if (this.lastQueuesMessage) client.write(this.lastQueuesMessage);
     if (!this.tickTimer) this.start();
@@ -116,6 +128,7 @@ export class ChangeFeedHub implements OnModuleDestroy {
     this.heartbeatTimer = undefined;
     // The next first client starts afresh (it would otherwise be sent what changed while nobody watched).
     this.known = new Map();
+    this.finished = new FinishedJobsFollower(this.storage);
     this.maxId = null;
     this.lastQueues = '';
     this.lastQueuesMessage = null;
@@ -137,7 +150,7 @@ export class ChangeFeedHub implements OnModuleDestroy {
     const changes = new Map<string, JobChange>();
     const see = (row: Row) => {
       const before = this.known.get(row.id);
-      if (!first && (!before || before.state !== row.state)) {
+      if ((!first && (!before || before.state !== row.state)) || before?.state === ASKED) {
         changes.delete(row.id); // keep insertion order = order of the latest change
         changes.set(row.id, { id: row.id, state: row.state, queue: row.queue, type: row.type });
       }
@@ -145,15 +158,21 @@ export class ChangeFeedHub implements OnModuleDestroy {
       if (!TERMINAL.has(row.state)) this.known.set(row.id, row);
     };
     const watched = [...this.known.keys()];
-    const [fresh, current, running] = await Promise.all([
+    const [fresh, current, running, finished] = await Promise.all([
       feed.newJobs(this.maxId!, NEW_JOBS_PER_TICK),
       feed.states(watched),
       feed.running(MAX_RUNNING_READ),
+      this.finished.read(),
     ]);
     const stillThere = new Set(current.map((r) => r.id));
     for (const id of watched) if (!stillThere.has(id)) this.known.delete(id); // deleted
     for (const row of current) see(row);
     for (const row of running) see(row);
+    // A finish is a change whether or not the job was followed (reported once, by the follower).
+    for (const row of finished) {
+      changes.delete(row.id);
+      changes.set(row.id, { id: row.id, state: row.state, queue: row.queue, type: row.type });
+    }
     for (const row of [...fresh].reverse()) {
       see(row);
       if (BigInt(row.id) > BigInt(this.maxId!)) this.maxId = row.id;
@@ -189,7 +208,17 @@ export class ChangeFeedHub implements OnModuleDestroy {
 
 /** The parts of a summary whose change is worth a message (not the ages, which always move). */
 function stableQueue(q: QueueSummary): unknown {
-  return [q.name, q.paused, q.concurrency, q.counts, q.completedPerMinute, q.failedPerMinute];
+  return [
+    q.name,
+    q.paused,
+    q.concurrency,
+    q.nodes,
+    q.noWorkers,
+    q.concurrencySetting,
+    q.counts,
+    q.completedPerMinute,
+    q.failedPerMinute,
+  ];
 }
 
 /** One SSE message; JSON never contains a raw newline, so one `data:` line carries it. */

@@ -8,6 +8,7 @@ import { QueuesController } from './queues.controller';
 import { SchedulesController } from './schedules.controller';
 import { StatsController } from './stats.controller';
 import { NodesController } from './nodes.controller';
+import { OperatorsController } from './operators.controller';
 
 const CONTROLLERS = [
   JobsController,
@@ -17,6 +18,7 @@ const CONTROLLERS = [
   StatsController,
   ChangesController,
   SchedulesController,
+  OperatorsController,
 ];
 
 /**

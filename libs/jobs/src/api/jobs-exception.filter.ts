@@ -10,6 +10,7 @@ import {
   QueueFullError,
   UnknownJobTypeError,
   JobsUnavailableError,
+  JobsStatementTimeoutError,
   ScheduleConflictError,
   ScheduleNotFoundError,
 } from '../errors';
@@ -34,7 +35,8 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
     if (error instanceof JobsError) {
       const [code, field] = statusOf(error);
       status = code;
-      body = { statusCode: status, error: error.name, message: error.message, ...(field ? { field } : {}) };
+      const name = error instanceof JobsStatementTimeoutError ? 'StatementTimeout' : error.name;
+      body = { statusCode: status, error: name, message: error.message, ...(field ? { field } : {}) };
       if (error instanceof QueueFullError) {
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
         Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
@@ -66,6 +68,7 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof ScheduleConflictError) return [HttpStatus.CONFLICT, 'name'];
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
+  if (error instanceof JobsStatementTimeoutError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];
 }
 

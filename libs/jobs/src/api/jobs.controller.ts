@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   HttpStatus,
@@ -17,6 +18,7 @@ import type { Request, Response } from 'express';
 import { InvalidJobOptionsError, JobNotFoundError } from '../errors';
 import type { EnqueuedJob, Job, JobBulkSelection, JobDetail, JobListPage, JobListQuery } from '../interfaces';
 import { JobsAdminService } from '../services/jobs-admin.service';
+import { JobsOperatorsService } from '../services/jobs-operators.service';
 import { JobsService } from '../services/jobs.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
@@ -30,6 +32,7 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly admin: JobsAdminService,
+    private readonly operators: JobsOperatorsService,
     @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
   ) {}
 
@@ -37,12 +40,16 @@ export class JobsController {
    * `Idempotent-Replayed` header says which. 429 with `Retry-After` when the queue is full. */
   @Post()
   @RequiresJobsAction('enqueue')
-  async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<EnqueuedJob> {
+  async create(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<EnqueuedJob & { warning?: string }> {
     const { type, payload, ...options } = parseEnqueueBody(body);
     const job = await this.jobs.enqueue(type, payload, options);
     res.status(job.created ? HttpStatus.CREATED : HttpStatus.OK);
     res.setHeader('Idempotent-Replayed', String(!job.created));
-    return job;
+    const warning = job.state === 'running' ? undefined : await this.operators.noWorkersWarning(job.queue);
+    return warning === undefined ? job : { ...job, warning };
   }
 
   /** Newest first, filtered; `nextCursor` continues (keyset on id). 400 with `field` for a bad filter. */
@@ -67,6 +74,22 @@ export class JobsController {
     return this.admin.cancelMany(body, { actor: await resolveActor(this.options, req) });
   }
 
+  /** Bulk delete of the finished jobs among `{ ids }` or `{ filter }`, with their history. */
+  @Post('delete')
+  @RequiresJobsAction('delete')
+  @HttpCode(200)
+  async deleteMany(@Body() body: JobBulkSelection, @Req() req: Request): Promise<{ affected: number }> {
+    return this.admin.deleteMany(body, { actor: await resolveActor(this.options, req) });
+  }
+
+  /** Deletes jobs of one finished state older than `olderThanMs`, in bounded batches. */
+  @Post('clean')
+  @RequiresJobsAction('delete')
+  @HttpCode(200)
+  async clean(@Body() body: unknown, @Req() req: Request): Promise<{ deleted: number }> {
+    return this.operators.clean(body, { actor: await resolveActor(this.options, req) });
+  }
+
   /** The job with its attempts and timeline; `?full=1` sends a huge payload whole. */
   @Get(':id')
   async get(@Param('id') id: string, @Query('full') full?: string): Promise<JobDetail> {
@@ -80,6 +103,21 @@ export class JobsController {
   @HttpCode(200)
   async cancel(@Param('id') id: string, @Req() req: Request): Promise<Job> {
     return this.jobs.cancel(id, { actor: await resolveActor(this.options, req) });
+  }
+
+  /** A scheduled job (delayed or waiting to retry) runs now; 409 otherwise. */
+  @Post(':id/run-now')
+  @RequiresJobsAction('replay')
+  @HttpCode(200)
+  async runNow(@Param('id') id: string, @Req() req: Request): Promise<Job> {
+    return this.operators.runNow(id, { actor: await resolveActor(this.options, req) });
+  }
+
+  /** Deletes a finished job with its history; 409 for a job that has not finished. */
+  @Delete(':id')
+  @RequiresJobsAction('delete')
+  async delete(@Param('id') id: string, @Req() req: Request): Promise<{ id: string; deleted: true }> {
+    return this.operators.delete(id, { actor: await resolveActor(this.options, req) });
   }
 
   @Post(':id/replay')

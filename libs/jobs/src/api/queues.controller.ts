@@ -1,5 +1,18 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Req,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request } from 'express';
+import { JobsOperatorsService } from '../services/jobs-operators.service';
 import { JobsService } from '../services/jobs.service';
 import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
@@ -13,6 +26,7 @@ export class QueuesController {
   constructor(
     private readonly jobs: JobsService,
     private readonly stats: QueueStatisticsService,
+    private readonly operators: JobsOperatorsService,
     @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
   ) {}
 
@@ -34,6 +48,14 @@ export class QueuesController {
   @HttpCode(200)
   async resume(@Param('name') name: string): Promise<QueueSummary> {
     await this.jobs.resumeQueue(name);
+    return this.summary(name);
+  }
+
+  /** `{ concurrency }`: the queue's per-node concurrency (0-1,000, or null for each node's own). */
+  @Patch(':name')
+  @RequiresJobsAction('pause')
+  async update(@Param('name') name: string, @Body() body: unknown, @Req() req: Request): Promise<QueueSummary> {
+    await this.operators.setConcurrency(name, body, { actor: await resolveActor(this.options, req) });
     return this.summary(name);
   }
 

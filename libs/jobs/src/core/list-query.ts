@@ -1,12 +1,15 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobSearch, JobState, ParsedListFilter, ParsedListQuery } from '../interfaces';
 import { JOB_STATES, LIMITS } from '../jobs.constants';
+import { parseSort } from './list-sort';
 import { checkStorableDate, checkStorableJson, checkStorableText, isJobId } from './storable';
 
 export const LIST_LIMITS = { defaultLimit: 50, maxLimit: 200, maxQueryLength: 1_000, maxPathDepth: 16 } as const;
 
-const FILTER_KEYS = ['queue', 'state', 'type', 'q', 'from', 'to'] as const;
-const QUERY_KEYS = [...FILTER_KEYS, 'limit', 'cursor'] as const;
+const FILTER_KEYS = ['queue', 'state', 'type', 'q', 'from', 'to', 'error', 'errorGroup', 'retrying'] as const;
+const QUERY_KEYS = [...FILTER_KEYS, 'limit', 'cursor', 'sort', 'order'] as const;
+/** The `errorGroup` that selects failed jobs without an error text (signature ""). */
+export const NO_ERROR_GROUP = '(none)';
 const PAYLOAD_SEARCH = /^payload\.([^:]*):([\s\S]*)$/;
 
 /** Parses the list's query (`GET /jobs?…` or a direct call); throws `InvalidJobOptionsError` naming
@@ -24,10 +27,8 @@ export function parseListQuery(input: unknown): ParsedListQuery {
     limit = n;
   }
   const cursor = single(record.cursor, 'cursor');
-  if (cursor !== undefined && (typeof cursor !== 'string' || !isJobId(cursor))) {
-    throw new InvalidJobOptionsError('cursor', 'must be the nextCursor of a previous page');
-  }
-  return { ...filter, limit, ...(cursor === undefined ? {} : { before: cursor }) };
+  const sorted = parseSort(filter, single(record.sort, 'sort'), single(record.order, 'order'), cursor);
+  return { ...filter, limit, ...sorted };
 }
 
 /** Parses the `filter` of a bulk action (the list's filters, without `limit` and `cursor`). */
@@ -68,6 +69,27 @@ function parseFields(record: Record<string, unknown>, prefix: string): ParsedLis
   if (to !== undefined) out.to = parseTime(to, `${prefix}to`);
   if (out.from && out.to && out.from > out.to)
     throw new InvalidJobOptionsError(`${prefix}to`, 'must not be before from');
+  const error = single(record.error, `${prefix}error`);
+  if (error !== undefined) out.error = checkText(error, `${prefix}error`, LIST_LIMITS.maxQueryLength);
+  const group = single(record.errorGroup, `${prefix}errorGroup`);
+  if (group !== undefined) {
+    const text = checkText(group, `${prefix}errorGroup`, 200);
+    out.errorGroup = text === NO_ERROR_GROUP ? '' : text;
+  }
+  const retrying = single(record.retrying, `${prefix}retrying`);
+  if (retrying !== undefined && retrying !== false && retrying !== 'false') {
+    if (retrying !== true && retrying !== 'true') {
+      throw new InvalidJobOptionsError(`${prefix}retrying`, 'must be true or false');
+    }
+    if (out.states && (out.states.length !== 1 || out.states[0] !== 'scheduled')) {
+      throw new InvalidJobOptionsError(
+        `${prefix}retrying`,
+        'selects scheduled jobs: leave state out or set it to scheduled',
+      );
+    }
+    out.retrying = true;
+    out.states = ['scheduled'];
+  }
   return out;
 }
 

@@ -15,7 +15,10 @@ export function buildTimeline(
   let order = 0;
   const push = (entry: TimelineEntry) => entries.push({ ...entry, order: order++ });
 
-  push({ at: job.createdAt, event: 'enqueued', detail: { queue: job.queue, runAt: job.runAt } });
+  // A replay or a run-now moves runAt; the enqueued entry keeps the run time from before the first.
+  const moved = events.find((e) => (e.kind === 'replayed' || e.kind === 'run_now') && e.detail?.previousRunAt);
+  const firstRunAt = moved ? new Date(String(moved.detail!.previousRunAt)) : job.runAt;
+  push({ at: job.createdAt, event: 'enqueued', detail: { queue: job.queue, runAt: firstRunAt } });
   const lastOfLife = new Map<number, number>(); // replay -> highest attempt seen in the history
   for (const a of attempts) lastOfLife.set(a.replay, Math.max(lastOfLife.get(a.replay) ?? 0, a.attempt));
 

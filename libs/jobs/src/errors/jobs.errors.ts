@@ -114,3 +114,15 @@ export class ScheduleConflictError extends JobsError {
     super(`Schedule "${schedule}": ${reason}`);
   }
 }
+
+/** An admin statement ran past its statement timeout (a request too broad for the table's size). */
+export class JobsStatementTimeoutError extends JobsError {
+  constructor(
+    readonly action: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `Cannot ${action}: the database did not answer within ${timeoutMs} ms; narrow the filters (queue, state, type, dates) and try again`,
+    );
+  }
+}

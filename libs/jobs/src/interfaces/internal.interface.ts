@@ -56,12 +56,37 @@ export interface ParsedListFilter {
   search?: JobSearch;
   from?: Date;
   to?: Date;
+  /** Case-insensitive substring of the last error. */
+  error?: string;
+  /** Exact error signature (first line of the last error, trimmed, at most 200 characters). */
+  errorGroup?: string;
+  /** Waiting to retry: `scheduled` with attempts > 0 (`states` is then `['scheduled']`). */
+  retrying?: boolean;
+}
+
+/** The column a list is sorted by; every sort ends with the id, so keyset pages are exact. */
+export type ListSortKey = 'id' | 'runAt' | 'finishedAt';
+
+/** Where the previous page ended: the last row's sort value (exact text, UTC) and id. */
+export interface ListCursor {
+  id: string;
+  /** The sort column's value (`runAt` / `finishedAt` sorts), as PostgreSQL wrote it. */
+  key?: string;
+}
+
+export interface ListSort {
+  by: ListSortKey;
+  order: 'asc' | 'desc';
+  /** The previous page's end (absent on the first page). */
+  after?: ListCursor;
 }
 
 export interface ParsedListQuery extends ParsedListFilter {
   limit: number;
-  /** Only jobs with a smaller id (the last id of the previous page). */
+  /** Only jobs with a smaller id (the last id of the previous page); the default sort (id, newest first). */
   before?: string;
+  /** Another sort than the default (id, newest first); its cursor is in `sort.after`. */
+  sort?: ListSort;
 }
 
 /** A schedule ready to store, already validated (`core/schedule-input.ts`). */

@@ -18,6 +18,12 @@ export interface JobListFilter {
   from?: string | Date;
   /** `createdAt < to` (ISO 8601). */
   to?: string | Date;
+  /** Case-insensitive substring of `lastError`. */
+  error?: string;
+  /** Exact error signature, as the dead-letter groups answer it (`(none)` for jobs without an error). */
+  errorGroup?: string;
+  /** Jobs waiting to retry: `scheduled` with `attempts > 0`. */
+  retrying?: boolean | 'true' | 'false';
 }
 
 /** A page request of the job list: newest first, keyset on id. */
@@ -26,18 +32,48 @@ export interface JobListQuery extends JobListFilter {
   limit?: number | string;
   /** `nextCursor` of the previous page. */
   cursor?: string;
+  /** `id` (default), `runAt` (needs `state=scheduled` or `retrying`), `finishedAt` (finished states). */
+  sort?: 'id' | 'runAt' | 'finishedAt';
+  /** Default `desc`, `asc` for `runAt`. */
+  order?: 'asc' | 'desc';
 }
 
 /** One row of the job list: the job without its payload, which is cut to `payloadPreview`. */
 export interface JobSummary extends Omit<Job, 'payload' | 'lockedUntil' | 'replays'> {
   /** The payload's JSON text, cut to 200 characters. */
   payloadPreview: string;
+  /** `finishedAt - startedAt` of the last run; null unless it started and finished. */
+  durationMs: number | null;
 }
 
 export interface JobListPage {
   items: JobSummary[];
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
+  /** Set when the page is empty and `q` was given: what `q` was read as. */
+  hint: string | null;
+}
+
+/** Failed jobs of one queue, type and error signature. */
+export interface DeadLetterGroup {
+  queue: string;
+  type: string;
+  /** First line of the last error, trimmed, at most 200 characters; "" without an error. */
+  error: string;
+  count: number;
+  firstFailedAt: Date;
+  lastFailedAt: Date;
+  /** The newest job of the group. */
+  sampleId: string;
+}
+
+export interface DeadLetterGroups {
+  items: DeadLetterGroup[];
+  /** Failed jobs counted (those read: see `estimated`). */
+  total: number;
+  /** True when there were more failed jobs than were read: counts cover the newest `scanned`. */
+  estimated: boolean;
+  scanned: number;
 }
 
 /** Stands in for a payload too large to send whole (ask with `full`). */
@@ -58,6 +94,7 @@ export type TimelineEventKind =
   | 'canceled'
   | 'replayed'
   | 'lost'
+  | 'run_now'
   | (string & {});
 
 /** One moment of a job's life, oldest first in `JobDetail.timeline`. */

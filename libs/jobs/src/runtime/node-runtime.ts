@@ -12,6 +12,7 @@ import { NotificationListener } from './notification-listener';
 import { failureOutcome } from './outcome-policy';
 import { OutcomeWriter } from './outcome-writer';
 import { QueueLoop } from './queue-loop';
+import { QueueSettingsFollower } from './queue-settings-follower';
 import { RetentionPruner } from './retention-pruner';
 import { ScheduleLoop } from './schedule-loop';
 import type { RuntimeObserver } from './runtime-observer';
@@ -48,6 +49,7 @@ export class NodeRuntime implements OutcomeSink {
   private rollup?: ThroughputRollup;
   private pruner?: RetentionPruner;
   private upkeep?: TableUpkeep;
+  private settings?: QueueSettingsFollower;
   /** Fires due schedules (nodes with `workers` on; see ScheduleLoop). */
   private scheduler?: ScheduleLoop;
   /** The one referenced handle of the runtime (its other timers are unref'd): see `start`. */
@@ -128,6 +130,14 @@ export class NodeRuntime implements OutcomeSink {
     // connection is closed, so with only unref'd timers left Node would exit quietly, dropping the
     // outcomes still waiting to be written (their jobs would run again elsewhere).
     this.keepAlive = setInterval(() => undefined, 60_000);
+    this.settings = new QueueSettingsFollower(
+      storage.operators,
+      () => this.loops.values(),
+      options.pollIntervalMs,
+      logger,
+    );
+    await this.settings.follow(); // a queue set to 0 claims nothing from the start
+    this.settings.start();
     for (const loop of this.loops.values()) loop.start();
     this.maintenance = new Maintenance(storage, options, logger);
     this.maintenance.start();
@@ -180,10 +190,10 @@ export class NodeRuntime implements OutcomeSink {
     return n;
   }
 
-  /** Slots of this node's queue loops. */
+  /** Slots of this node's queue loops (their run-time concurrency where a queue has one). */
   capacity(): number {
     let n = 0;
-    for (const loop of this.loops.values()) n += loop.concurrency;
+    for (const loop of this.loops.values()) n += loop.limit;
     return n;
   }
 
@@ -231,6 +241,7 @@ export class NodeRuntime implements OutcomeSink {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     await this.scheduler?.stop();
+    this.settings?.stop();
     if (this.loops.size > 0) {
       this.maintenance?.stop();
       this.leases?.beginShutdown();

@@ -42,6 +42,8 @@ export class QueueLoop {
   private readonly prefetch = new Prefetch();
   /** Slots promised to jobs this node is inserting already started (`reserve`). */
   private reserved = 0;
+  /** The queue's run-time concurrency (`PATCH /queues/:name`), when set. */
+  private override: number | null = null;
   private readonly runner: AttemptRunner;
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
@@ -76,6 +78,18 @@ export class QueueLoop {
     return this.deps.concurrency;
   }
 
+  /** Handlers it may run at once now: the run-time setting of the queue, else its concurrency. */
+  get limit(): number {
+    return this.override ?? this.deps.concurrency;
+  }
+
+  /** The queue's run-time concurrency (null: the configured one); a lower one lets handlers finish. */
+  setLimit(limit: number | null): void {
+    const before = this.limit;
+    this.override = limit;
+    if (this.limit > before) this.wake();
+  }
+
   start(): void {
     this.stopped = false;
     this.pollTimer = setInterval(() => this.wake(), this.deps.options.pollIntervalMs);
@@ -101,7 +115,7 @@ export class QueueLoop {
   reserve(type: string): boolean {
     if (this.stopped || !this.deps.registry.get(type)) return false;
     if (this.prefetch.size > 0 || this.prefetch.hasBacklog) return false;
-    if (this.running.size + this.reserved >= this.deps.concurrency) return false;
+    if (this.running.size + this.reserved >= this.limit) return false;
     this.reserved += 1;
     return true;
   }
@@ -170,12 +184,15 @@ export class QueueLoop {
   }
 
   private async fetchLoop(): Promise<void> {
-    const { attempts, registry, queue, concurrency, nodeId, options } = this.deps;
+    const { attempts, registry, queue, nodeId, options } = this.deps;
+    const concurrency = this.limit;
     try {
       do {
         this.fetchAgain = false;
         this.startPrefetched();
         const free = concurrency - this.running.size - this.reserved;
+        // Over a lowered limit (or set to 0): claim nothing until the running handlers are below it.
+        if (free < 0 || concurrency === 0) break;
         const target = this.prefetch.target();
         // Claim when the prefetch is empty and slots are idle, or to refill it before it runs dry:
         // at half its target. (Idle slots with prefetched jobs wait for those to be armed.)
@@ -226,7 +243,7 @@ export class QueueLoop {
   /** Starts prefetched attempts in the free slots. */
   private startPrefetched(): void {
     if (this.stopped) return;
-    while (this.running.size + this.reserved < this.deps.concurrency) {
+    while (this.running.size + this.reserved < this.limit) {
       const attempt = this.prefetch.take();
       if (!attempt) break;
       attempt.startedAt = new Date();

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseListFilter, parseListQuery } from '../core/list-query';
+import { encodeCursor, searchHint } from '../core/list-sort';
 import { isJobId } from '../core/storable';
 import { buildTimeline } from '../core/timeline';
 import { InvalidJobOptionsError } from '../errors';
@@ -26,6 +27,7 @@ export const MAX_BULK_IDS = 10_000;
 
 const REPLAYABLE: readonly JobState[] = ['failed', 'canceled'];
 const CANCELABLE: readonly JobState[] = ['pending', 'scheduled', 'running'];
+const DELETABLE: readonly JobState[] = ['completed', 'failed', 'canceled'];
 
 /** A live node, with the jobs it is running. */
 export interface NodeSummary {
@@ -56,7 +58,11 @@ export class JobsAdminService {
     const { rows } = await this.storage.admin.page(parsed);
     const items = rows.slice(0, parsed.limit);
     const more = rows.length > parsed.limit;
-    return { items: items.map(toSummary), nextCursor: more ? items[items.length - 1].id : null };
+    return {
+      items: items.map(toSummary),
+      nextCursor: more ? encodeCursor(parsed.sort, items[items.length - 1]) : null,
+      hint: items.length === 0 && parsed.before === undefined && !parsed.sort?.after ? searchHint(parsed.search) : null,
+    };
   }
 
   /** How PostgreSQL ran `list(query)` (`EXPLAIN (ANALYZE, BUFFERS)` of the statement that answered
@@ -107,6 +113,12 @@ export class JobsAdminService {
     return this.bulk('cancel', selection, CANCELABLE, options.actor ?? null);
   }
 
+  /** Deletes the finished (`completed`, `failed`, `canceled`) jobs among the selection with their
+   * history, in batches of 1,000; each batch is recorded in the audit log with `actor`. */
+  async deleteMany(selection: JobBulkSelection, options: { actor?: string } = {}): Promise<{ affected: number }> {
+    return this.bulk('delete', selection, DELETABLE, options.actor ?? null);
+  }
+
   /** Live nodes with the jobs each is running. */
   async nodes(): Promise<NodeSummary[]> {
     const [nodes, running] = await Promise.all([this.storage.nodes.list(), this.storage.nodes.runningJobs()]);
@@ -131,7 +143,7 @@ export class JobsAdminService {
 
   /** Bulk replay or cancel of the jobs among the selection that are in one of `allowed` states. */
   private async bulk(
-    action: 'replay' | 'cancel',
+    action: 'replay' | 'cancel' | 'delete',
     selection: JobBulkSelection,
     allowed: readonly JobState[],
     actor: string | null,
@@ -170,7 +182,7 @@ function parseSelection(selection: unknown): { ids?: string[]; filter?: ParsedLi
 }
 
 function toSummary(row: SummaryRow): JobSummary {
-  const { payload_preview: payloadPreview, ...columns } = row;
+  const { payload_preview: payloadPreview, sort_key: _sortKey, ...columns } = row;
   const {
     payload: _payload,
     lockedUntil: _lockedUntil,
@@ -182,5 +194,6 @@ function toSummary(row: SummaryRow): JobSummary {
     locked_until: null,
     replays: 0,
   });
-  return { ...job, payloadPreview };
+  const durationMs = job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null;
+  return { ...job, payloadPreview, durationMs };
 }

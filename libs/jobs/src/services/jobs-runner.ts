@@ -85,7 +85,7 @@ export class JobsRunner implements OnApplicationBootstrap, BeforeApplicationShut
     return this.runtime.runningCount(queue);
   }
 
-  /** Slots of this node's queue loops. */
+  /** Slots of this node's queue loops (their run-time concurrency where a queue has one). */
   capacity(): number {
     return this.runtime.capacity();
   }

@@ -14,11 +14,25 @@ export interface QueueSummary {
   paused: boolean;
   pausedAt: string | null;
   pausedBy: string | null;
-  /** Handlers at once on the live nodes (their registered concurrency, summed). */
+  /** Handlers at once on the live nodes (each node's concurrency for the queue, summed). */
   concurrency: number;
+  /** Live nodes serving the queue (stopping ones left out). */
+  nodes: number;
+  /** Each live node's concurrency for the queue (the run-time setting when there is one). */
+  concurrencyPerNode: Record<string, number>;
+  /** The per-node concurrency set at run time (`PATCH /queues/:name`); null: each node's own. */
+  concurrencySetting: number | null;
+  /** No live node serves the queue (or their concurrency is 0): its jobs wait. */
+  noWorkers: boolean;
+  /** Completed and dead-lettered jobs over the last 5 minutes, cluster-wide. */
+  completedLast5Minutes: number;
+  failedLast5Minutes: number;
   counts: StateCounts;
   /** When `counts` (and `oldestPendingAgeMs`) were counted: a shared snapshot, at most a few seconds old. */
   countsAt: string;
+  /** True when the finished states' counts are estimates (a table over 200,000 jobs, or counting
+   * everything ran out of time): the unfinished states are always counted. */
+  countsEstimated: boolean;
   /** Averaged over the last `THROUGHPUT_WINDOW_MINUTES` minutes, across every node. */
   completedPerMinute: number;
   failedPerMinute: number;
@@ -98,19 +112,13 @@ export class QueueStatisticsService {
 
   private async count(): Promise<CountsSnapshot> {
     const at = new Date();
-    const { rows, exact, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
-    if (!exact) {
+    const { rows, exact, timedOut, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
+    if (timedOut) {
       this.logger.warn(
-        `Counting jobs by state took over ${this.options.statsTimeoutMs} ms: counting unfinished states only`,
+        `Counting jobs by state took over ${this.options.statsTimeoutMs} ms: estimating the finished states from a sample`,
       );
     }
     const counts = new Map<string, StateCounts>();
-    if (!exact && this.snapshot) {
-      // Keep the finished states' last known numbers.
-      for (const [queue, c] of this.snapshot.counts) {
-        counts.set(queue, { ...zeroCounts(), completed: c.completed, failed: c.failed, canceled: c.canceled });
-      }
-    }
     for (const r of rows) {
       let c = counts.get(r.queue);
       if (!c) counts.set(r.queue, (c = zeroCounts()));
@@ -129,11 +137,17 @@ export class QueueStatisticsService {
       this.storage.nodes.list(),
       this.throughput(),
     ]);
-    const concurrency = new Map<string, number>();
-    for (const n of nodes) {
-      for (const [q, c] of Object.entries(n.queues ?? {})) concurrency.set(q, (concurrency.get(q) ?? 0) + Number(c));
-    }
     const byName = new Map(settings.map((r) => [r.name, r]));
+    const perNode = new Map<string, Record<string, number>>();
+    for (const n of nodes) {
+      if (n.stopping) continue;
+      for (const [q, c] of Object.entries(n.queues ?? {})) {
+        const slots = perNode.get(q) ?? {};
+        slots[n.id] = byName.get(q)?.concurrency ?? Number(c);
+        perNode.set(q, slots);
+      }
+    }
+    const concurrency = new Map([...perNode].map(([q, slots]) => [q, Object.values(slots).reduce((a, b) => a + b, 0)]));
     const names = new Set([...snap.counts.keys(), ...concurrency.keys(), ...byName.keys()]);
     const now = Date.now();
     return [...names].sort().map((name) => {
@@ -146,8 +160,15 @@ export class QueueStatisticsService {
         pausedAt: setting?.paused_at?.toISOString() ?? null,
         pausedBy: setting?.paused_by ?? null,
         concurrency: concurrency.get(name) ?? 0,
+        nodes: Object.keys(perNode.get(name) ?? {}).length,
+        concurrencyPerNode: perNode.get(name) ?? {},
+        concurrencySetting: setting?.concurrency ?? null,
+        noWorkers: (concurrency.get(name) ?? 0) === 0,
+        completedLast5Minutes: t.completed,
+        failedLast5Minutes: t.failed,
         counts: { ...zeroCounts(), ...snap.counts.get(name) },
         countsAt: snap.at.toISOString(),
+        countsEstimated: !snap.exact,
         completedPerMinute: t.completed / THROUGHPUT_WINDOW_MINUTES,
         failedPerMinute: t.failed / THROUGHPUT_WINDOW_MINUTES,
         failureRate: t.completed + t.failed === 0 ? 0 : t.failed / (t.completed + t.failed),

@@ -2,11 +2,14 @@ import type { JobEventRecord, JobState, ParsedListFilter, ParsedListQuery } from
 import type { Database } from './database';
 import type { AttemptRow, JobRow } from './job-row';
 import { adminStatements, type BulkTarget, type SqlQuery } from './statements/admin.sql';
+import { sortedListStatement } from './statements/admin-sorted.sql';
 import { withValues } from './statements/statement';
 
 /** A row of the job list: the job without payload, lease end and replays, plus a payload preview. */
 export interface SummaryRow extends Omit<JobRow, 'payload' | 'locked_until' | 'replays'> {
   payload_preview: string;
+  /** The sort column's exact value (sorted lists only), for the cursor. */
+  sort_key?: string | null;
 }
 
 /** The job for the detail view: its payload, or its size and a preview when it is too large. */
@@ -45,9 +48,10 @@ export class AdminRepository {
   async page(parsed: ParsedListQuery): Promise<{ rows: SummaryRow[]; statement: SqlQuery }> {
     const { limit, before } = parsed;
     const run = async (statement: SqlQuery) => ({
-      rows: (await this.db.query<SummaryRow>(statement)).rows,
+      rows: await this.db.timed('list jobs', async (on) => (await on.query<SummaryRow>(statement)).rows),
       statement,
     });
+    if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort));
     const search = parsed.search?.kind;
     if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'));
     if (search === 'payload') {
@@ -86,15 +90,15 @@ export class AdminRepository {
     id: string,
     options: { full: boolean; limit: number; previewChars: number },
   ): Promise<{ row: DetailRow; attempts: AttemptRow[]; events: JobEventRecord[] } | null> {
-    const res = await this.db.query<DetailRow>(
-      withValues({ text: this.sql.detail }, [id, options.full, options.limit, options.previewChars]),
-    );
-    if (res.rows.length === 0) return null;
-    const [attempts, events] = await Promise.all([
-      this.db.query<AttemptRow>({ text: this.sql.attempts, values: [id] }),
-      this.db.query<JobEventRecord>({ text: this.sql.events, values: [id] }),
-    ]);
-    return { row: res.rows[0], attempts: attempts.rows, events: events.rows };
+    return this.db.timed('read the job', async (on) => {
+      const res = await on.query<DetailRow>(
+        withValues({ text: this.sql.detail }, [id, options.full, options.limit, options.previewChars]),
+      );
+      if (res.rows.length === 0) return null;
+      const attempts = await on.query<AttemptRow>({ text: this.sql.attempts, values: [id] });
+      const events = await on.query<JobEventRecord>({ text: this.sql.events, values: [id] });
+      return { row: res.rows[0], attempts: attempts.rows, events: events.rows };
+    });
   }
 
   /**
@@ -103,15 +107,19 @@ export class AdminRepository {
    * arrive meanwhile, or that a replay sends back to `failed`, are not taken again).
    */
   async bulk(
-    action: 'replay' | 'cancel',
+    action: 'replay' | 'cancel' | 'delete',
     selection: { ids?: string[]; filter?: ParsedListFilter },
     states: readonly JobState[],
     actor: string | null,
   ): Promise<number> {
     const statement = (target: BulkTarget) =>
-      action === 'replay' ? this.sql.bulkReplay(target, actor) : this.sql.bulkCancel(target, actor);
+      action === 'replay'
+        ? this.sql.bulkReplay(target, actor)
+        : action === 'cancel'
+          ? this.sql.bulkCancel(target, actor)
+          : this.sql.bulkDelete(target, actor);
     const run = async (target: BulkTarget) => {
-      const res = await this.db.query<{ n: number; last: string | null }>(statement(target));
+      const res = await this.db.timed(action, (on) => on.query<{ n: number; last: string | null }>(statement(target)));
       return res.rows[0] ?? { n: 0, last: null };
     };
     let affected = 0;

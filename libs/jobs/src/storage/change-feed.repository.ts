@@ -33,6 +33,19 @@ export class ChangeFeedRepository {
     return (await this.db.query<JobStateRow>(withValues(this.sql.jobStates, [ids]))).rows;
   }
 
+  /** Jobs finished after the mark (finish time as exact UTC text, id), in finish order. */
+  async finishedSince(mark: { key: string; id: string }, limit: number): Promise<Array<JobStateRow & { key: string }>> {
+    const res = await this.db.query<JobStateRow & { key: string }>(
+      withValues(this.sql.finishedSince, [mark.key, mark.id, limit]),
+    );
+    return res.rows;
+  }
+
+  /** The database's now minus `lagMs`, as exact UTC text. */
+  async horizon(lagMs: number): Promise<string> {
+    return (await this.db.query<{ horizon: string }>(withValues(this.sql.horizon, [lagMs]))).rows[0].horizon;
+  }
+
   async running(limit: number): Promise<JobStateRow[]> {
     return (await this.db.query<JobStateRow>(withValues(this.sql.running, [limit]))).rows;
   }

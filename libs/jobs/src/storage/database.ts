@@ -1,6 +1,6 @@
 import { Client, type ClientConfig, type Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
-import { InvalidJobOptionsError } from '../errors';
+import { InvalidJobOptionsError, JobsStatementTimeoutError } from '../errors';
 import type { JobsConnectionOptions } from '../interfaces';
 import { schemaNames, type SchemaNames } from './schema-name';
 import type { Statement } from './statements/statement';
@@ -20,6 +20,8 @@ export interface Queryable {
  */
 export class Database implements Queryable {
   readonly names: SchemaNames;
+  /** The statement timeout of the operators' statements (`timed`). */
+  adminTimeoutMs = 5_000;
 
   constructor(
     readonly pool: Pool,
@@ -52,6 +54,24 @@ export class Database implements Queryable {
     } finally {
       client.removeListener('error', onError);
       client.release(lost);
+    }
+  }
+
+  /**
+   * Runs `work` in a transaction whose statements stop after `adminTimeoutMs` (`SET LOCAL
+   * statement_timeout`): an admin request can never hold a connection and scan for minutes. A
+   * timeout becomes a `JobsStatementTimeoutError` (503), not a database error.
+   */
+  async timed<R>(action: string, work: (on: Queryable) => Promise<R>): Promise<R> {
+    const ms = Math.max(1, Math.floor(this.adminTimeoutMs));
+    try {
+      return await this.transaction(async (client) => {
+        await client.query(`SET LOCAL statement_timeout = ${ms}`);
+        return work(client);
+      });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '57014') throw new JobsStatementTimeoutError(action, ms);
+      throw err;
     }
   }
 

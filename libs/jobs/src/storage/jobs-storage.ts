@@ -8,6 +8,7 @@ import { ListenerConnection, type ListenerEvents } from './listener-connection';
 import { MaintenanceRepository } from './maintenance.repository';
 import { assertSchemaVersion, runMigrations } from './migrator';
 import { NodesRepository } from './nodes.repository';
+import { OperatorsRepository } from './operators.repository';
 import { QueuesRepository } from './queues.repository';
 import { SchedulesRepository } from './schedules.repository';
 import { StatsRepository } from './stats.repository';
@@ -26,6 +27,7 @@ export class JobsStorage {
   readonly changes: ChangeFeedRepository;
   readonly maintenance: MaintenanceRepository;
   readonly schedules: SchedulesRepository;
+  readonly operators: OperatorsRepository;
 
   constructor(readonly db: Database) {
     this.jobs = new JobsRepository(db);
@@ -37,6 +39,7 @@ export class JobsStorage {
     this.changes = new ChangeFeedRepository(db);
     this.maintenance = new MaintenanceRepository(db);
     this.schedules = new SchedulesRepository(db, this.jobs);
+    this.operators = new OperatorsRepository(db);
   }
 
   /**

@@ -181,7 +181,12 @@ export class JobsRepository {
       }
       const res = await client.query<JobRow>(withValues(this.sql.replay, [id, payloadJson]));
       const payloadEdited = payloadJson !== null && !isDeepStrictEqual(JSON.parse(payloadJson), current.payload);
-      await client.query(withValues(this.sql.insertEvent, [id, 'replayed', actor, JSON.stringify({ payloadEdited })]));
+      const detail = {
+        payloadEdited,
+        previousRunAt: current.run_at,
+        ...(payloadEdited ? previousPayload(current.payload) : {}),
+      };
+      await client.query(withValues(this.sql.insertEvent, [id, 'replayed', actor, JSON.stringify(detail)]));
       await client.query(withValues(this.sql.notifyWake, [current.queue]));
       return toJob(res.rows[0]);
     });
@@ -209,6 +214,17 @@ export class JobsRepository {
     if (res.rows.length === 0) throw new JobNotFoundError(id);
     return res.rows[0];
   }
+}
+
+/** Most bytes of JSON of a replaced payload the audit trail keeps whole. */
+const KEPT_PAYLOAD_BYTES = 64 * 1024;
+
+/** The payload a replay replaced, for its `replayed` event: whole, or its size and a preview. */
+function previousPayload(payload: unknown): { previousPayload: unknown } {
+  const json = JSON.stringify(payload) ?? 'null';
+  const size = Buffer.byteLength(json);
+  if (size <= KEPT_PAYLOAD_BYTES) return { previousPayload: payload };
+  return { previousPayload: { truncated: true, size, preview: json.slice(0, 4_096) } };
 }
 
 /** One row of `insertMany`'s JSON parameter; the payload goes in as the JSON text it already is. */

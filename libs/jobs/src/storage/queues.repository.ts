@@ -9,6 +9,8 @@ export interface QueueSettingsRow {
   paused_at: Date | null;
   paused_by: string | null;
   updated_at: Date;
+  /** Per-node concurrency set at run time (`PATCH /queues/:name`); null: each node's own. */
+  concurrency: number | null;
 }
 
 /** Queue settings: pause and resume (every node reads them in its claim). */

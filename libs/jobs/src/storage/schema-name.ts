@@ -29,6 +29,8 @@ export interface SchemaNames {
   /** Recurring jobs, and their run history (one row per tick). */
   schedules: string;
   scheduleRuns: string;
+  /** Operator actions whose subject may be gone (deletes, cleans) or is not a job. */
+  audit: string;
   /** LISTEN/NOTIFY channel on which new ready jobs (payload: queue name) are announced. */
   wakeChannel: string;
   /** Channel on which cancellations of running jobs (payload: job id) are announced. */
@@ -48,6 +50,7 @@ export function schemaNames(schema: string): SchemaNames {
     queueStats: `${s}.queue_stats`,
     schedules: `${s}.schedules`,
     scheduleRuns: `${s}.schedule_runs`,
+    audit: `${s}.audit_log`,
     wakeChannel: `${schema}_wake`,
     cancelChannel: `${schema}_cancel`,
   };

@@ -22,6 +22,11 @@ export interface MinuteRow {
 const STATEMENT_TIMEOUT = '57014';
 
 /** The queue statistics' reads and the throughput roll-up's writes. */
+/** Past this many jobs (the planner's count), the finished states are estimated, not counted. */
+export const ESTIMATE_ABOVE = 200_000;
+/** Rows the estimate samples (about). */
+const SAMPLE_ROWS = 100_000;
+
 export class StatsRepository {
   private readonly sql;
 
@@ -30,29 +35,44 @@ export class StatsRepository {
   }
 
   /**
-   * Every job counted by queue and state within `timeoutMs`; past it, only the unfinished states
-   * (served by their partial indexes), with `exact: false`. Also the oldest ready job per queue.
+   * Jobs counted by queue and state. Up to `ESTIMATE_ABOVE` jobs (the planner's count): every job,
+   * within `timeoutMs`. Beyond, or when that runs out of time: the unfinished states counted (their
+   * partial indexes) and the finished ones estimated from a sample of about `SAMPLE_ROWS` rows, with
+   * `exact: false` (`timedOut` says which). Also the oldest ready job per queue.
    */
-  async counts(
-    timeoutMs: number,
-  ): Promise<{ rows: StateCountRow[]; exact: boolean; oldest: Array<{ queue: string; oldest: Date }> }> {
+  async counts(timeoutMs: number): Promise<{
+    rows: StateCountRow[];
+    exact: boolean;
+    timedOut: boolean;
+    oldest: Array<{ queue: string; oldest: Date }>;
+  }> {
     const timeout = `SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}`;
-    const read = <R>(statement: { text: string }) =>
+    const read = <R>(statement: { text: string }, values: unknown[] = []) =>
       this.db.transaction(async (client) => {
         await client.query(timeout);
-        return (await client.query<R & object>(statement.text)).rows as R[];
+        return (await client.query<R & object>(statement.text, values)).rows as R[];
       });
-    let rows: StateCountRow[];
-    let exact = true;
-    try {
-      rows = await read<StateCountRow>(this.sql.countAll);
-    } catch (err) {
-      if ((err as { code?: string }).code !== STATEMENT_TIMEOUT) throw err;
-      exact = false;
-      rows = await read<StateCountRow>(this.sql.countLive);
+    const size = (await this.db.query<{ n: number }>(this.sql.tableSize)).rows[0]?.n ?? -1;
+    let rows: StateCountRow[] | null = null;
+    let timedOut = false;
+    if (size <= ESTIMATE_ABOVE) {
+      try {
+        rows = await read<StateCountRow>(this.sql.countAll);
+      } catch (err) {
+        if ((err as { code?: string }).code !== STATEMENT_TIMEOUT) throw err;
+        timedOut = true;
+      }
+    }
+    if (rows === null) {
+      const percent = Math.min(100, (100 * SAMPLE_ROWS) / Math.max(size, 1));
+      const [live, finished] = await Promise.all([
+        read<StateCountRow>(this.sql.countLive),
+        read<StateCountRow>(this.sql.countFinishedSampled, [percent]),
+      ]);
+      rows = [...live, ...finished];
     }
     const oldest = await read<{ queue: string; oldest: Date }>(this.sql.oldestPending);
-    return { rows, exact, oldest };
+    return { rows, exact: size <= ESTIMATE_ABOVE && !timedOut, timedOut, oldest };
   }
 
   /** Adds a node's per-minute outcomes to the roll-up (one statement). */

@@ -7,6 +7,7 @@ import { adminMigration } from './003-admin';
 import { nodesMigration } from './004-nodes';
 import { hotPathDown, hotPathMigration } from './005-hot-path';
 import { schedulesMigration } from './006-schedules';
+import { operatorsDown, operatorsMigration } from './007-operators';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -67,6 +68,7 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
       `DELETE FROM ${s}.schema_migrations WHERE version = 6`,
     ],
   },
+  { version: 7, name: 'operators', statements: operatorsMigration, down: operatorsDown },
 ];
 
 export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;

@@ -1,5 +1,6 @@
 import type { JobState, ParsedListFilter } from '../../interfaces';
 import type { SchemaNames } from '../schema-name';
+import { CLAUSE, partsOf, Where, whereOf } from './admin-where';
 
 /**
  * The admin API's statements: the job list, the detail reads, the bulk actions. A WHERE clause is
@@ -33,74 +34,6 @@ export const PROBE_ROWS = 5_000;
  */
 export type ListWalk = 'id' | 'range' | 'probe';
 
-/** Collects clauses and their parameters; every clause is one of the templates below. */
-class Where {
-  readonly clauses: string[] = [];
-  readonly values: unknown[] = [];
-
-  add(template: (p: string) => string, value: unknown): this {
-    this.values.push(value);
-    this.clauses.push(template(`$${this.values.length}`));
-    return this;
-  }
-
-  /** The next placeholder, for parameters that follow the WHERE clause (LIMIT, actor). */
-  param(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-
-  toString(): string {
-    return this.clauses.length === 0 ? 'true' : this.clauses.join(' AND ');
-  }
-}
-
-/** The fixed clause templates. */
-const CLAUSE = {
-  queue: (p: string) => `queue = ${p}`,
-  type: (p: string) => `type = ${p}`,
-  state: (p: string) => `state = ${p}`,
-  states: (p: string) => `state = ANY(${p}::text[])`,
-  id: (p: string) => `id = ${p}::bigint`,
-  ids: (p: string) => `id = ANY(${p}::bigint[])`,
-  key: (p: string) => `idempotency_key = ${p}`,
-  payload: (p: string) => `payload @> ${p}::jsonb`,
-  from: (p: string) => `created_at >= ${p}::timestamptz`,
-  to: (p: string) => `created_at < ${p}::timestamptz`,
-  createdAtMost: (p: string) => `created_at <= ${p}::timestamptz`,
-  idBelow: (p: string) => `id < ${p}::bigint`,
-  idAbove: (p: string) => `id > ${p}::bigint`,
-  idAtMost: (p: string) => `id <= ${p}::bigint`,
-};
-
-function whereOf(filter: ParsedListFilter, states: readonly JobState[] | undefined = filter.states): Where {
-  const w = new Where();
-  if (filter.queue !== undefined) w.add(CLAUSE.queue, filter.queue);
-  if (filter.type !== undefined) w.add(CLAUSE.type, filter.type);
-  if (states !== undefined) {
-    if (states.length === 1) w.add(CLAUSE.state, states[0]);
-    else w.add(CLAUSE.states, states);
-  }
-  const search = filter.search;
-  if (search?.kind === 'id') w.add(CLAUSE.id, search.id);
-  else if (search?.kind === 'key') w.add(CLAUSE.key, search.key);
-  else if (search?.kind === 'payload') w.add(CLAUSE.payload, search.containsJson);
-  if (filter.from !== undefined) w.add(CLAUSE.from, filter.from);
-  if (filter.to !== undefined) w.add(CLAUSE.to, filter.to);
-  return w;
-}
-
-const NOT_RUNNING = `state <> 'running'`;
-const RUNNING = `state = 'running'`;
-
-/** The parts of the table a list reads: jobs that are not running (the list indexes), running jobs
- * (the running index), or both. */
-function partsOf(states: readonly JobState[] | undefined): string[] {
-  if (states === undefined) return [NOT_RUNNING, RUNNING];
-  if (!states.includes('running')) return [NOT_RUNNING];
-  return states.length === 1 ? [RUNNING] : [NOT_RUNNING, RUNNING];
-}
-
 /** Which jobs a bulk batch takes: the filter's, or a chunk of ids, plus the keyset bounds. */
 export interface BulkTarget {
   filter?: ParsedListFilter;
@@ -114,7 +47,7 @@ export interface BulkTarget {
 }
 
 export function adminStatements(names: SchemaNames) {
-  const { jobs: t, attempts, events, wakeChannel: wake, cancelChannel: cancel } = names;
+  const { jobs: t, attempts, events, audit, wakeChannel: wake, cancelChannel: cancel } = names;
 
   function bulkWhere(target: BulkTarget): Where {
     const w = whereOf(target.filter ?? {}, target.states);
@@ -185,16 +118,17 @@ export function adminStatements(names: SchemaNames) {
     bulkReplay(target: BulkTarget, actor: string | null): SqlQuery {
       const w = bulkWhere(target);
       const text = `WITH picked AS (
-          SELECT id FROM ${t} WHERE ${w} ORDER BY id LIMIT ${BULK_BATCH_SIZE} FOR UPDATE SKIP LOCKED
+          SELECT id, run_at FROM ${t} WHERE ${w} ORDER BY id LIMIT ${BULK_BATCH_SIZE} FOR UPDATE SKIP LOCKED
         ), u AS (
           UPDATE ${t} j
           SET state = 'pending', attempts = 0, replays = j.replays + 1, run_at = now(), started_at = NULL,
               finished_at = NULL, last_error = NULL, updated_at = now()
           FROM picked WHERE j.id = picked.id AND j.state IN ('failed', 'canceled')
-          RETURNING j.id, j.queue
+          RETURNING j.id, j.queue, picked.run_at AS previous_run_at
         ), ev AS (
           INSERT INTO ${events} (job_id, kind, actor, detail)
-          SELECT id, 'replayed', ${w.param(actor)}::text, '{"payloadEdited":false,"bulk":true}'::jsonb FROM u
+          SELECT id, 'replayed', ${w.param(actor)}::text,
+            jsonb_build_object('payloadEdited', false, 'bulk', true, 'previousRunAt', previous_run_at) FROM u
         ), woke AS (SELECT pg_notify('${wake}', queue) FROM (SELECT DISTINCT queue FROM u) q)
         SELECT (SELECT count(*) FROM u)::int AS n, (SELECT max(id) FROM picked)::text AS last
         WHERE (SELECT count(*) FROM woke) >= 0`;
@@ -223,6 +157,29 @@ export function adminStatements(names: SchemaNames) {
         ), aborted AS (SELECT pg_notify('${cancel}', id::text) FROM u WHERE was = 'running')
         SELECT (SELECT count(*) FROM u)::int AS n, (SELECT max(id) FROM picked)::text AS last
         WHERE (SELECT count(*) FROM aborted) >= 0`;
+      return { text, values: w.values };
+    },
+
+    /** Deletes one batch (finished jobs only) with their history, and records the batch in the audit
+     * log by `actor` (ids, queues, types and states of the deleted jobs). */
+    bulkDelete(target: BulkTarget, actor: string | null): SqlQuery {
+      const w = bulkWhere(target);
+      const text = `WITH picked AS (
+          SELECT id FROM ${t} WHERE ${w} ORDER BY id LIMIT ${BULK_BATCH_SIZE} FOR UPDATE SKIP LOCKED
+        ), d AS (
+          DELETE FROM ${t} j USING picked
+          WHERE j.id = picked.id AND j.state IN ('completed', 'failed', 'canceled')
+          RETURNING j.id, j.queue, j.type, j.state
+        ), logged AS (
+          INSERT INTO ${audit} (actor, action, target, detail)
+          SELECT ${w.param(actor)}::text, 'delete', NULL, jsonb_build_object('bulk', true, 'count', count(*),
+            'ids', jsonb_agg(id::text ORDER BY id), 'queues', jsonb_agg(DISTINCT queue),
+            'types', jsonb_agg(DISTINCT type), 'states', jsonb_agg(DISTINCT state))
+          FROM d HAVING count(*) > 0
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM d)::int AS n, (SELECT max(id) FROM picked)::text AS last
+        WHERE (SELECT count(*) FROM logged) >= 0`;
       return { text, values: w.values };
     },
   };

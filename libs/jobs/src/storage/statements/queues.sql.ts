@@ -1,7 +1,7 @@
 import type { SchemaNames } from '../schema-name';
 import type { Statement } from './statement';
 
-const QUEUE_COLUMNS = 'name, paused, paused_at, paused_by, updated_at';
+const QUEUE_COLUMNS = 'name, paused, paused_at, paused_by, updated_at, concurrency';
 
 /** Statements of the queue settings (`<schema>.queues`): pause and resume. */
 export function queueStatements({ queues, wakeChannel }: SchemaNames) {

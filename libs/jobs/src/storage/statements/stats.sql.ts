@@ -19,6 +19,17 @@ export function statsStatements({ jobs, queueStats }: SchemaNames) {
         WHERE state IN ('pending', 'scheduled', 'running') GROUP BY queue, state`,
     },
 
+    /** The planner's row count of the table (-1 or 0 before its first ANALYZE): no rows read. */
+    tableSize: { text: `SELECT reltuples::float8 AS n FROM pg_class WHERE oid = '${jobs}'::regclass` },
+
+    /** The finished states estimated from a sample of $1 percent of the table's pages (TABLESAMPLE
+     * SYSTEM: the pages are picked at random, the cost is the sample's, whatever the table's size). */
+    countFinishedSampled: {
+      text: `SELECT queue, state, round(count(*) * 100.0 / $1::float8)::bigint AS n
+        FROM ${jobs} TABLESAMPLE SYSTEM ($1::float8)
+        WHERE state IN ('completed', 'failed', 'canceled') GROUP BY queue, state`,
+    },
+
     /** The longest-waiting ready job of each queue (pending jobs only: the ready index). */
     oldestPending: { text: `SELECT queue, min(run_at) AS oldest FROM ${jobs} WHERE state = 'pending' GROUP BY queue` },
 

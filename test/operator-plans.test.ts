@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { JobsAdminService, JobsOperatorsService, QueueStatisticsService, type JobListQuery } from 'nest-pg-jobs';
+import type * as ChangeFeedSql from '../libs/jobs/src/storage/statements/change-feed.sql';
+import { createTestApp, disposeTestApp, type TestApp } from './support/app';
+import { assertionPool } from './support/database';
+import { JOBS_STORAGE, schemaNames, type JobsStorage } from './support/internals';
+
+const { changeFeedStatements } = createRequire(__filename)(
+  join(__dirname, '../../libs/jobs/dist/storage/statements/change-feed.sql'),
+) as typeof ChangeFeedSql;
+
+/**
+ * The operators' statements of issue 13 on 500,000 jobs (10 % failed, 5 % scheduled of which half
+ * wait to retry): each plan reads one index range in order and stops at its LIMIT (no sequential
+ * scan, no sort of the table), and answers in bounded time. Each case prints its
+ * EXPLAIN (ANALYZE, BUFFERS).
+ */
+const ROWS = 500_000;
+
+describe('operator statements on 500,000 jobs: bounded plans', () => {
+  const pool = assertionPool();
+  let t: TestApp;
+  let admin: JobsAdminService;
+  let operators: JobsOperatorsService;
+  let storage: JobsStorage;
+
+  before(async () => {
+    t = await createTestApp([], { workers: false, allowUnknownTypes: true });
+    admin = t.app.get(JobsAdminService);
+    operators = t.app.get(JobsOperatorsService);
+    storage = t.app.get<JobsStorage>(JOBS_STORAGE);
+    const s = `"${t.schema}"`;
+    const client = await pool.connect();
+    try {
+      const indexes = await client.query<{ name: string; def: string }>(
+        `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+         WHERE schemaname = $1 AND tablename = 'jobs' AND indexname <> 'jobs_pkey'`,
+        [t.schema],
+      );
+      await client.query(`SET maintenance_work_mem = '256MB'`);
+      await client.query(`SET synchronous_commit = off`);
+      for (const ix of indexes.rows) await client.query(`DROP INDEX ${s}."${ix.name}"`);
+      // g % 100: 0-9 failed (7 error kinds), 10-14 scheduled (even g: a retry, attempts 2), 15-19
+      // pending, 20-21 canceled, the rest completed; created over 30 days, finished a second later.
+      await client.query(
+        `INSERT INTO ${s}.jobs (queue, type, payload, state, attempts, max_attempts, run_at, created_at, updated_at,
+           started_at, finished_at, last_error)
+         SELECT 'q' || (g % 5), 't' || (g % 10), jsonb_build_object('n', g), st,
+           CASE WHEN st = 'scheduled' AND g % 2 = 0 THEN 2 WHEN st = 'pending' OR st = 'scheduled' THEN 0 ELSE 1 END, 5,
+           CASE WHEN st = 'scheduled' THEN now() + (abs(hashint4(g)) % 86400) * interval '1 second' ELSE at END, at, at,
+           CASE WHEN st IN ('completed', 'failed') THEN at END,
+           CASE WHEN st IN ('completed', 'failed', 'canceled') THEN at + interval '1 second' END,
+           CASE WHEN st = 'failed' OR (st = 'scheduled' AND g % 2 = 0) THEN 'boom ' || (g % 7) || E'\\n  at handler' END
+         FROM (SELECT g, now() - ($1::int - g) * (2592000.0 / $1::int) * interval '1 second' AS at,
+                 CASE WHEN g % 100 < 10 THEN 'failed' WHEN g % 100 < 15 THEN 'scheduled' WHEN g % 100 < 20 THEN 'pending'
+                      WHEN g % 100 < 22 THEN 'canceled' ELSE 'completed' END AS st
+               FROM generate_series(1, $1::int) g) x`,
+        [ROWS],
+      );
+      for (const ix of indexes.rows) await client.query(ix.def);
+      await client.query(`VACUUM (ANALYZE) ${s}.jobs`);
+    } finally {
+      client.release();
+    }
+  });
+
+  after(async () => {
+    await disposeTestApp(t, pool);
+    await pool.end();
+  });
+
+  /** The plan read one index range in order: no sequential scan, no sort of the table. */
+  function assertBounded(plan: string, index: string, tc: { diagnostic(msg: string): void }): void {
+    for (const line of plan.split('\n')) tc.diagnostic(line);
+    assert.doesNotMatch(plan, /Seq Scan/, 'no sequential scan');
+    assert.doesNotMatch(plan, /Bitmap Heap Scan/, 'no bitmap scan of every match');
+    assert.doesNotMatch(plan, /Sort Method: external/, 'no sort spilling to disk');
+    assert.match(plan, new RegExp(index), `reads ${index}`);
+  }
+
+  async function best<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+    let result = await work();
+    let ms = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const start = performance.now();
+      result = await work();
+      ms = Math.min(ms, performance.now() - start);
+    }
+    return { ms, result };
+  }
+
+  const lists: Array<{ name: string; query: () => Promise<JobListQuery>; index: string; rows: number }> = [
+    {
+      name: 'retrying=true (soonest first)',
+      query: async () => ({ retrying: true }),
+      index: 'jobs_scheduled_idx',
+      rows: 50,
+    },
+    {
+      name: 'state=scheduled sort=runAt, third page',
+      query: async () => {
+        let cursor: string | undefined;
+        for (let i = 0; i < 2; i++)
+          cursor = (await admin.list({ state: 'scheduled', sort: 'runAt', cursor })).nextCursor!;
+        return { state: 'scheduled', sort: 'runAt', cursor };
+      },
+      index: 'jobs_scheduled_idx',
+      rows: 50,
+    },
+    {
+      name: 'state=completed sort=finishedAt (newest first)',
+      query: async () => ({ state: 'completed', sort: 'finishedAt' }),
+      index: 'jobs_finished_list_idx',
+      rows: 50,
+    },
+    {
+      name: 'state=failed,canceled sort=finishedAt asc, second page',
+      query: async () => {
+        const first = await admin.list({ state: 'failed,canceled', sort: 'finishedAt', order: 'asc' });
+        return { state: 'failed,canceled', sort: 'finishedAt', order: 'asc', cursor: first.nextCursor! };
+      },
+      index: 'jobs_finished_list_idx',
+      rows: 50,
+    },
+    {
+      name: 'state=failed errorGroup="boom 3"',
+      query: async () => ({ state: 'failed', errorGroup: 'boom 3' }),
+      // The default order's id walk (newest first), as without sort: it stops once the page is full.
+      index: 'jobs_failed_idx|jobs_pkey|jobs_state_list_idx',
+      rows: 50,
+    },
+  ];
+
+  for (const c of lists) {
+    it(`list ${c.name}: one index range, under 100 ms`, async (tc) => {
+      const query = await c.query();
+      const { ms, result } = await best(() => admin.list(query));
+      tc.diagnostic(`${c.name}: best of 3 ${ms.toFixed(1)} ms`);
+      assert.equal(result.items.length, c.rows);
+      assertBounded(await admin.explainList(query), c.index, tc);
+      assert.ok(ms < 100, `${c.name} took ${ms.toFixed(1)} ms`);
+    });
+  }
+
+  it('dead-letter groups over 50,000 failed jobs: the failed-jobs index only, newest first, capped', async (tc) => {
+    const { ms, result } = await best(() => operators.deadLetterGroups({}));
+    tc.diagnostic(`groups: best of 3 ${ms.toFixed(1)} ms, ${result.items.length} groups over ${result.total}`);
+    assert.equal(result.total, ROWS / 10);
+    assert.equal(result.items.length, 70, '5 queues x 10 types x 7 errors, each pair (queue, type) with 7');
+    assert.equal(
+      result.items.reduce((n, g) => n + g.count, 0),
+      ROWS / 10,
+    );
+    assert.equal(result.estimated, false);
+    const plan = await storage.operators.explain('deadLetterGroups', [null, null, 200_000, 100]);
+    assertBounded(plan, 'Index Scan Backward using jobs_failed_idx', tc);
+    assert.doesNotMatch(plan, /Rows Removed by Filter/, 'reads failed jobs only');
+    assert.match(plan, /Limit/);
+    const capped = await best(() => operators.deadLetterGroups({}, 10_000));
+    tc.diagnostic(`groups capped at 10,000: best of 3 ${capped.ms.toFixed(1)} ms`);
+    assert.deepEqual([capped.result.scanned, capped.result.estimated], [10_000, true]);
+    assert.ok(ms < 1_000, `groups took ${ms.toFixed(1)} ms`);
+    assert.ok(capped.ms < 200, `capped groups took ${capped.ms.toFixed(1)} ms`);
+  });
+
+  it('clean and the change feed read the finished-jobs index range they need', async (tc) => {
+    const clean = await storage.operators.explain('clean', ['completed', 20 * 86_400_000, null, 1_000]);
+    assertBounded(clean, 'jobs_finished_list_idx', tc);
+    const feed = changeFeedStatements(schemaNames(t.schema));
+    const res = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${feed.finishedSince.text}`, [
+      new Date(Date.now() - 2_000).toISOString(),
+      '0',
+      5_000,
+    ]);
+    assertBounded(res.rows.map((r) => r['QUERY PLAN']).join('\n'), 'jobs_finished_list_idx', tc);
+  });
+
+  it('queue counts on a table over 200,000 jobs: unfinished counted, finished estimated from a sample, and said so', async (tc) => {
+    const stats = t.app.get(QueueStatisticsService);
+    const start = performance.now();
+    await stats.refresh();
+    const ms = performance.now() - start;
+    const q1 = (await stats.queues()).find((q) => q.name === 'q1')!;
+    tc.diagnostic(`counts in ${ms.toFixed(1)} ms: ${JSON.stringify(q1.counts)}`);
+    assert.equal(q1.countsEstimated, true);
+    // g % 5 = 1: per 100 jobs, 2 of the 10 failed, 1 of 5 scheduled, 1 of 5 pending, 15.6 completed.
+    assert.equal(q1.counts.scheduled, ROWS / 100, 'unfinished states are counted exactly');
+    assert.equal(q1.counts.pending, ROWS / 100);
+    const near = (n: number, expected: number) => Math.abs(n - expected) <= expected * 0.15;
+    assert.ok(near(q1.counts.failed, ROWS / 50), `failed ~${ROWS / 50}: ${q1.counts.failed}`);
+    assert.ok(near(q1.counts.completed, (ROWS * 0.78) / 5), `completed ~${(ROWS * 0.78) / 5}: ${q1.counts.completed}`);
+  });
+});
