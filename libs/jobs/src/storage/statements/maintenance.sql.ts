@@ -10,14 +10,19 @@ export function maintenanceStatements({ schema, jobs }: SchemaNames) {
     /**
      * Deletes up to $5 jobs in state $1 finished more than $2 ms ago, of queue $3 (null: any queue
      * but those in $4), oldest first, with their history (cascade). A job whose idempotency key
-     * still blocks duplicates stays. Walks the (state, id) list index.
+     * still blocks duplicates stays. Walks the finished-jobs index (finish time, id) from its oldest
+     * end, so a round reads only the rows past their keep-time: walking the (state, id) list index
+     * instead read every finished job of the state to find none due (about a second per round on a
+     * million completed jobs, every 5 s on every node). `state IN (...)` lets the planner prove the
+     * index's predicate.
      */
     prune: {
       text: `WITH doomed AS (
           SELECT id FROM ${jobs}
-          WHERE state = $1 AND state <> 'running' AND finished_at < now() - $2::bigint * interval '1 millisecond'
+          WHERE state IN ('completed', 'failed', 'canceled') AND state = $1
+            AND finished_at < now() - $2::bigint * interval '1 millisecond'
             AND NOT idempotency_active AND ($3::text IS NULL OR queue = $3) AND queue <> ALL($4::text[])
-          ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED
+          ORDER BY finished_at, id LIMIT $5 FOR UPDATE SKIP LOCKED
         )
         DELETE FROM ${jobs} j USING doomed WHERE j.id = doomed.id`,
     },
