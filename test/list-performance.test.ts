@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobsAdminService, type JobListQuery } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
-import { assertionPool } from './support/database';
+import { assertionPool, bulkLoadJobs } from './support/database';
 
 /**
  * The job list on one million jobs: every filter combination the dashboard uses answers in well
@@ -22,57 +22,39 @@ describe('job list performance on 1,000,000 jobs', () => {
   before(async () => {
     t = await createTestApp([], { workers: false, allowUnknownTypes: true });
     admin = t.app.get(JobsAdminService);
-    const s = `"${t.schema}"`;
-    const client = await pool.connect();
-    try {
-      // Bulk load as an operator would restore it: the secondary indexes are dropped, the rows
-      // inserted in one statement, and the very same indexes (read back from the catalog) rebuilt.
-      const indexes = await client.query<{ name: string; def: string }>(
-        `SELECT indexname AS name, indexdef AS def FROM pg_indexes
-         WHERE schemaname = $1 AND tablename = 'jobs' AND indexname <> 'jobs_pkey'`,
-        [t.schema],
-      );
-      await client.query(`SET maintenance_work_mem = '256MB'`);
-      await client.query(`SET synchronous_commit = off`);
-      for (const ix of indexes.rows) await client.query(`DROP INDEX ${s}."${ix.name}"`);
-      const started = Date.now();
-      // g % 1000: 0 failed (0.1 %), 1-10 canceled, 11-20 running, 21-50 scheduled, 51-90 pending,
-      // the rest completed. Queues q0-q9 and a rare queue; types t0-t19; user ids pseudo-random in
-      // 0-999 plus a rare 424242; every tenth job has an idempotency key.
-      await client.query(
-        `INSERT INTO ${s}.jobs (queue, type, payload, state, priority, attempts, max_attempts, run_at, created_at,
-           updated_at, started_at, finished_at, locked_by, locked_until, last_error, idempotency_key, idempotency_active)
-         SELECT CASE WHEN g % 100000 = 7 THEN 'rare-queue' ELSE 'q' || (g % 10) END,
-                't' || (g % 20),
-                jsonb_build_object(
-                  'user_id', CASE WHEN g % 250000 = 17 THEN 424242 ELSE abs(hashint4(g)) % 1000 END,
-                  'customer', jsonb_build_object('tier', CASE WHEN g % 5000 = 3 THEN 'platinum' ELSE 'basic' END),
-                  'order', g, 'note', repeat('x', 40)),
-                st, 0, CASE WHEN st IN ('pending', 'scheduled') THEN 0 ELSE 1 END, 5, at, at, at,
-                CASE WHEN st IN ('completed', 'failed', 'running') THEN at END,
-                CASE WHEN st IN ('completed', 'failed', 'canceled') THEN at + interval '1 second' END,
-                CASE WHEN st = 'running' THEN 'perf-node' END,
-                CASE WHEN st = 'running' THEN at + interval '30 seconds' END,
-                CASE WHEN st = 'failed' THEN 'boom ' || g END,
-                CASE WHEN g % 10 = 0 THEN 'key-' || g END, false
-         FROM (SELECT g,
-                 now() - ($1::int - g) * ($2::float8 / $1::int) * interval '1 second' AS at,
-                 CASE WHEN g % 1000 = 0 THEN 'failed' WHEN g % 1000 <= 10 THEN 'canceled'
-                      WHEN g % 1000 <= 20 THEN 'running' WHEN g % 1000 <= 50 THEN 'scheduled'
-                      WHEN g % 1000 <= 90 THEN 'pending' ELSE 'completed' END AS st
-               FROM generate_series(1, $1::int) g) x`,
-        [ROWS, SPAN_SECONDS],
-      );
-      const inserted = Date.now();
-      for (const ix of indexes.rows) await client.query(ix.def);
-      await client.query(`VACUUM (ANALYZE) ${s}.jobs`);
-      console.warn(
-        `# loaded ${ROWS} jobs: insert ${inserted - started} ms, ${indexes.rows.length} indexes + vacuum analyze ` +
-          `${Date.now() - inserted} ms`,
-      );
-    } finally {
-      client.release();
-    }
+    // Bulk load as an operator would restore it (see bulkLoadJobs).
+    // g % 1000: 0 failed (0.1 %), 1-10 canceled, 11-20 running, 21-50 scheduled, 51-90 pending,
+    // the rest completed. Queues q0-q9 and a rare queue; types t0-t19; user ids pseudo-random in
+    // 0-999 plus a rare 424242; every tenth job has an idempotency key.
+    const load = await bulkLoadJobs(
+      pool,
+      t.schema,
+      `INSERT INTO "${t.schema}".jobs (queue, type, payload, state, priority, attempts, max_attempts, run_at, created_at,
+         updated_at, started_at, finished_at, locked_by, locked_until, last_error, idempotency_key, idempotency_active)
+       SELECT CASE WHEN g % 100000 = 7 THEN 'rare-queue' ELSE 'q' || (g % 10) END,
+              't' || (g % 20),
+              jsonb_build_object(
+                'user_id', CASE WHEN g % 250000 = 17 THEN 424242 ELSE abs(hashint4(g)) % 1000 END,
+                'customer', jsonb_build_object('tier', CASE WHEN g % 5000 = 3 THEN 'platinum' ELSE 'basic' END),
+                'order', g, 'note', repeat('x', 40)),
+              st, 0, CASE WHEN st IN ('pending', 'scheduled') THEN 0 ELSE 1 END, 5, at, at, at,
+              CASE WHEN st IN ('completed', 'failed', 'running') THEN at END,
+              CASE WHEN st IN ('completed', 'failed', 'canceled') THEN at + interval '1 second' END,
+              CASE WHEN st = 'running' THEN 'perf-node' END,
+              CASE WHEN st = 'running' THEN at + interval '30 seconds' END,
+              CASE WHEN st = 'failed' THEN 'boom ' || g END,
+              CASE WHEN g % 10 = 0 THEN 'key-' || g END, false
+       FROM (SELECT g,
+               now() - ($1::int - g) * ($2::float8 / $1::int) * interval '1 second' AS at,
+               CASE WHEN g % 1000 = 0 THEN 'failed' WHEN g % 1000 <= 10 THEN 'canceled'
+                    WHEN g % 1000 <= 20 THEN 'running' WHEN g % 1000 <= 50 THEN 'scheduled'
+                    WHEN g % 1000 <= 90 THEN 'pending' ELSE 'completed' END AS st
+             FROM generate_series(1, $1::int) g) x`,
+      [ROWS, SPAN_SECONDS],
+    );
+    console.warn(
+      `# loaded ${ROWS} jobs: insert ${load.insertMs} ms, ${load.indexes} indexes + vacuum analyze ${load.indexMs} ms`,
+    );
     now = (await pool.query<{ now: Date }>('SELECT now()')).rows[0].now;
   });
 

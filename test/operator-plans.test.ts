@@ -6,7 +6,7 @@ import { JobsAdminService, JobsOperatorsService, QueueStatisticsService, type Jo
 import type * as ChangeFeedSql from '../libs/jobs/src/storage/statements/change-feed.sql';
 import type * as MaintenanceSql from '../libs/jobs/src/storage/statements/maintenance.sql';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
-import { assertionPool } from './support/database';
+import { assertionPool, bulkLoadJobs } from './support/database';
 import { JOBS_STORAGE, schemaNames, type JobsStorage } from './support/internals';
 
 const { changeFeedStatements } = createRequire(__filename)(
@@ -36,39 +36,25 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
     admin = t.app.get(JobsAdminService);
     operators = t.app.get(JobsOperatorsService);
     storage = t.app.get<JobsStorage>(JOBS_STORAGE);
-    const s = `"${t.schema}"`;
-    const client = await pool.connect();
-    try {
-      const indexes = await client.query<{ name: string; def: string }>(
-        `SELECT indexname AS name, indexdef AS def FROM pg_indexes
-         WHERE schemaname = $1 AND tablename = 'jobs' AND indexname <> 'jobs_pkey'`,
-        [t.schema],
-      );
-      await client.query(`SET maintenance_work_mem = '256MB'`);
-      await client.query(`SET synchronous_commit = off`);
-      for (const ix of indexes.rows) await client.query(`DROP INDEX ${s}."${ix.name}"`);
-      // g % 100: 0-9 failed (7 error kinds), 10-14 scheduled (even g: a retry, attempts 2), 15-19
-      // pending, 20-21 canceled, the rest completed; created over 30 days, finished a second later.
-      await client.query(
-        `INSERT INTO ${s}.jobs (queue, type, payload, state, attempts, max_attempts, run_at, created_at, updated_at,
-           started_at, finished_at, last_error)
-         SELECT 'q' || (g % 5), 't' || (g % 10), jsonb_build_object('n', g), st,
-           CASE WHEN st = 'scheduled' AND g % 2 = 0 THEN 2 WHEN st = 'pending' OR st = 'scheduled' THEN 0 ELSE 1 END, 5,
-           CASE WHEN st = 'scheduled' THEN now() + (abs(hashint4(g)) % 86400) * interval '1 second' ELSE at END, at, at,
-           CASE WHEN st IN ('completed', 'failed') THEN at END,
-           CASE WHEN st IN ('completed', 'failed', 'canceled') THEN at + interval '1 second' END,
-           CASE WHEN st = 'failed' OR (st = 'scheduled' AND g % 2 = 0) THEN 'boom ' || (g % 7) || E'\\n  at handler' END
-         FROM (SELECT g, now() - ($1::int - g) * (2592000.0 / $1::int) * interval '1 second' AS at,
-                 CASE WHEN g % 100 < 10 THEN 'failed' WHEN g % 100 < 15 THEN 'scheduled' WHEN g % 100 < 20 THEN 'pending'
-                      WHEN g % 100 < 22 THEN 'canceled' ELSE 'completed' END AS st
-               FROM generate_series(1, $1::int) g) x`,
-        [ROWS],
-      );
-      for (const ix of indexes.rows) await client.query(ix.def);
-      await client.query(`VACUUM (ANALYZE) ${s}.jobs`);
-    } finally {
-      client.release();
-    }
+    // g % 100: 0-9 failed (7 error kinds), 10-14 scheduled (even g: a retry, attempts 2), 15-19
+    // pending, 20-21 canceled, the rest completed; created over 30 days, finished a second later.
+    await bulkLoadJobs(
+      pool,
+      t.schema,
+      `INSERT INTO "${t.schema}".jobs (queue, type, payload, state, attempts, max_attempts, run_at, created_at, updated_at,
+         started_at, finished_at, last_error)
+       SELECT 'q' || (g % 5), 't' || (g % 10), jsonb_build_object('n', g), st,
+         CASE WHEN st = 'scheduled' AND g % 2 = 0 THEN 2 WHEN st = 'pending' OR st = 'scheduled' THEN 0 ELSE 1 END, 5,
+         CASE WHEN st = 'scheduled' THEN now() + (abs(hashint4(g)) % 86400) * interval '1 second' ELSE at END, at, at,
+         CASE WHEN st IN ('completed', 'failed') THEN at END,
+         CASE WHEN st IN ('completed', 'failed', 'canceled') THEN at + interval '1 second' END,
+         CASE WHEN st = 'failed' OR (st = 'scheduled' AND g % 2 = 0) THEN 'boom ' || (g % 7) || E'\\n  at handler' END
+       FROM (SELECT g, now() - ($1::int - g) * (2592000.0 / $1::int) * interval '1 second' AS at,
+               CASE WHEN g % 100 < 10 THEN 'failed' WHEN g % 100 < 15 THEN 'scheduled' WHEN g % 100 < 20 THEN 'pending'
+                    WHEN g % 100 < 22 THEN 'canceled' ELSE 'completed' END AS st
+             FROM generate_series(1, $1::int) g) x`,
+      [ROWS],
+    );
   });
 
   after(async () => {

@@ -45,3 +45,36 @@ export async function attemptHistory(pool: Pool, schema: string, id: string): Pr
   );
   return res.rows;
 }
+
+/**
+ * Bulk-loads a schema's jobs table the way an operator restores one: its secondary indexes are
+ * dropped, `insert` (an INSERT into `"<schema>".jobs` with `values`) runs as one statement, the very
+ * same indexes (read back from the catalog) are rebuilt and the table vacuumed and analyzed. Returns
+ * how long the insert and the rebuild took, in ms.
+ */
+export async function bulkLoadJobs(
+  pool: Pool,
+  schema: string,
+  insert: string,
+  values: unknown[],
+): Promise<{ insertMs: number; indexMs: number; indexes: number }> {
+  const client = await pool.connect();
+  try {
+    const indexes = await client.query<{ name: string; def: string }>(
+      `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+       WHERE schemaname = $1 AND tablename = 'jobs' AND indexname <> 'jobs_pkey'`,
+      [schema],
+    );
+    await client.query(`SET maintenance_work_mem = '256MB'`);
+    await client.query(`SET synchronous_commit = off`);
+    for (const ix of indexes.rows) await client.query(`DROP INDEX "${schema}"."${ix.name}"`);
+    const started = Date.now();
+    await client.query(insert, values);
+    const inserted = Date.now();
+    for (const ix of indexes.rows) await client.query(ix.def);
+    await client.query(`VACUUM (ANALYZE) "${schema}".jobs`);
+    return { insertMs: inserted - started, indexMs: Date.now() - inserted, indexes: indexes.rows.length };
+  } finally {
+    client.release();
+  }
+}

@@ -10,6 +10,8 @@ import type * as TableUpkeepSource from '../../libs/jobs/src/runtime/table-upkee
 import type * as MigratorSource from '../../libs/jobs/src/storage/migrator';
 import type * as SchemaNameSource from '../../libs/jobs/src/storage/schema-name';
 import type * as ClaimSource from '../../libs/jobs/src/storage/statements/claim.sql';
+import type * as CompleteSource from '../../libs/jobs/src/storage/statements/complete.sql';
+import type * as RenewSource from '../../libs/jobs/src/storage/statements/renew.sql';
 
 /*
  * The library's internals that unit tests reach: not part of its public entry, so they are loaded
@@ -34,3 +36,5 @@ export const { TableUpkeep } = load(join(dist, 'runtime/table-upkeep')) as typeo
 export const { runMigrations, schemaVersion } = load(join(dist, 'storage/migrator')) as typeof MigratorSource;
 export const { schemaNames } = load(join(dist, 'storage/schema-name')) as typeof SchemaNameSource;
 export const { claimStatement } = load(join(dist, 'storage/statements/claim.sql')) as typeof ClaimSource;
+export const { completeStatement } = load(join(dist, 'storage/statements/complete.sql')) as typeof CompleteSource;
+export const { renewStatement } = load(join(dist, 'storage/statements/renew.sql')) as typeof RenewSource;

@@ -8,7 +8,7 @@ import { promoteDueStatement } from './statements/promote-due.sql';
 import { reclaimExpiredStatement } from './statements/reclaim-expired.sql';
 import { releaseStatement } from './statements/release.sql';
 import { renewStatement } from './statements/renew.sql';
-import { withValues, type Statement } from './statements/statement';
+import { attemptKeys, withValues, type Statement } from './statements/statement';
 
 /**
  * The hot path: attempts start (claim), end (complete, fail), go back (release at shutdown, reclaim
@@ -46,7 +46,7 @@ export class AttemptsRepository {
 
   /** Returns the ids whose completion was accepted (the fence held). */
   async complete(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
-    return this.fenced(this.completeSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId]);
+    return this.fenced(this.completeSql, [items.map((i) => i.id), attemptKeys(items), nodeId]);
   }
 
   async fail(items: FailedAttempt[], nodeId: string): Promise<Set<string>> {
@@ -64,11 +64,11 @@ export class AttemptsRepository {
 
   /** Hands unfinished attempts back (shutdown): ready again, the attempt not counted. */
   async release(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
-    return this.fenced(this.releaseSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId]);
+    return this.fenced(this.releaseSql, [items.map((i) => i.id), attemptKeys(items), nodeId]);
   }
 
   async renew(items: OwnedAttempt[], nodeId: string, leaseMs: number): Promise<Set<string>> {
-    return this.fenced(this.renewSql, [items.map((i) => i.id), items.map((i) => i.attempt), nodeId, leaseMs]);
+    return this.fenced(this.renewSql, [items.map((i) => i.id), attemptKeys(items), nodeId, leaseMs]);
   }
 
   /** Takes back up to `limit` running jobs whose lease expired (their attempt recorded as lost). */

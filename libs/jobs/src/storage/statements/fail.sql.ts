@@ -3,7 +3,8 @@ import type { Statement } from './statement';
 
 /** Fail a batch: $1 ids, $2 attempts, $3 retry delays, $4 outcomes, $5 errors, $6 stacks, $7 start
  * times, $8 the owner. A null delay dead-letters the job (`failed`), a delay schedules a retry.
- * Writes one history row per failed attempt. Fenced and unnamed like `complete`. */
+ * Writes one history row per failed attempt. Fenced and unnamed like `complete`; it joins the
+ * batch's values to the rows (`state IN ('running', '')`: see `ownedAttemptsFence`). */
 export function failStatement({ jobs, attempts }: SchemaNames): Statement {
   return {
     text: `WITH d AS (
@@ -16,7 +17,7 @@ export function failStatement({ jobs, attempts }: SchemaNames): Statement {
             finished_at = CASE WHEN d.delay_ms IS NULL THEN now() END,
             last_error = d.error, locked_by = NULL, locked_until = NULL, updated_at = now()
         FROM d
-        WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $8 AND j.attempts = d.attempt
+        WHERE j.id = d.id AND j.state IN ('running', '') AND j.locked_by = $8 AND j.attempts = d.attempt
         RETURNING j.id, j.attempts, j.replays
       )
       INSERT INTO ${attempts} (job_id, replay, attempt, outcome, node_id, started_at, error, stack)

@@ -1,7 +1,7 @@
 import type { SchemaNames } from '../schema-name';
-import type { Statement } from './statement';
+import { ownedAttemptsFence, type Statement } from './statement';
 
-/** Hand unfinished jobs back at shutdown ($1 ids, $2 attempts, $3 owner): ready again at once, the
+/** Hand unfinished jobs back at shutdown ($1 ids, $2 `<id>:<attempt>` keys, $3 owner): ready again at once, the
  * attempt not counted. The run time is kept, so they go ahead of jobs that arrived after them. */
 export function releaseStatement({ jobs, wakeChannel }: SchemaNames): Statement {
   return {
@@ -9,8 +9,7 @@ export function releaseStatement({ jobs, wakeChannel }: SchemaNames): Statement 
         UPDATE ${jobs} j
         SET state = 'pending', attempts = j.attempts - 1, started_at = NULL,
             locked_by = NULL, locked_until = NULL, updated_at = now()
-        FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
-        WHERE j.id = d.id AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = d.attempt
+        WHERE ${ownedAttemptsFence('$3')}
         RETURNING j.id, j.queue
       ), woke AS (SELECT pg_notify('${wakeChannel}', queue) FROM (SELECT DISTINCT queue FROM u) q)
       SELECT id FROM u WHERE (SELECT count(*) FROM woke) >= 0`,

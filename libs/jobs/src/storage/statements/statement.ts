@@ -12,3 +12,23 @@ export interface Statement {
 export function withValues(statement: Statement, values: unknown[]): Statement & { values: unknown[] } {
   return { ...statement, values };
 }
+
+/**
+ * The fence of a batch write to jobs `j` of attempts this node owns: $1 the job ids, $2 their
+ * attempts as keys `<id>:<attempt>` (see `attemptKeys`), `owner` the owner's parameter. Rows are
+ * found by primary key (`id = ANY`) and checked against the keys by a hashed lookup, with no join:
+ * a join of the ids with the table let the planner, misled by statistics taken while another node
+ * owned the running jobs (it estimates one running row for this owner), compare every running row
+ * with every id (after a 1,000,000-job soak, 500 completions took 400-800 ms instead of ~6 ms).
+ * `state IN ('running', '')` means `state = 'running'` (no job has an empty state) while keeping the
+ * running-jobs index out of the plan: until a vacuum, it holds an entry for every job that ran.
+ */
+export function ownedAttemptsFence(owner: string): string {
+  return `j.id = ANY($1::bigint[]) AND j.state IN ('running', '') AND j.locked_by = ${owner}
+        AND (j.id::text || ':' || j.attempts::text) = ANY($2::text[])`;
+}
+
+/** The keys `ownedAttemptsFence` checks: `<id>:<attempt>` for each owned attempt. */
+export function attemptKeys(items: ReadonlyArray<{ id: string; attempt: number }>): string[] {
+  return items.map((i) => `${i.id}:${i.attempt}`);
+}
