@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
-import { completeStatement, renewStatement, schemaNames } from './support/internals';
+import { completeStatement, maintenanceStatements, renewStatement, schemaNames } from './support/internals';
 
 /**
  * The batch writes of a node's attempts (complete, release, renew) find their rows by id and check
@@ -77,5 +77,61 @@ describe('batch writes of owned attempts: no join of ids and running rows, whate
       30_000,
     ]);
     assertNoJoin(plan, 1_000, tc);
+  });
+});
+
+/**
+ * The retention prune on a table filled in bulk and never analyzed: with no statistics the planner
+ * took the (state, id) index and read every completed job to find none due. It must walk the
+ * finished-jobs index from its oldest end whatever the statistics.
+ */
+describe('the retention prune on a never-analyzed table', () => {
+  const pool = assertionPool();
+  let t: TestApp;
+
+  before(async () => {
+    t = await createTestApp([], { workers: false, allowUnknownTypes: true });
+    await pool.query(`ALTER TABLE "${t.schema}".jobs SET (autovacuum_enabled = false)`);
+    await pool.query(
+      `INSERT INTO "${t.schema}".jobs (queue, type, payload, max_attempts, state, attempts, finished_at)
+       SELECT 'q', 't', jsonb_build_object('n', g), 3, 'completed', 1, now() - g * interval '1 second'
+       FROM generate_series(1, 100000) g`,
+    );
+  });
+
+  after(async () => {
+    await disposeTestApp(t, pool);
+    await pool.end();
+  });
+
+  async function explainPrune(keepMs: number): Promise<string> {
+    const { prune, indexScansOnly } = maintenanceStatements(schemaNames(t.schema));
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN'); // EXPLAIN ANALYZE of a DELETE deletes: rolled back
+      await client.query(indexScansOnly.text); // as the repository runs it
+      const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${prune.text}`, [
+        'completed',
+        keepMs,
+        null,
+        [],
+        1_000,
+      ]);
+      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  it('reads a few index pages when nothing is due, and the oldest 1,000 when they are', async (tc) => {
+    const none = await explainPrune(2 * 86_400_000);
+    for (const line of none.split('\n')) tc.diagnostic(line);
+    assert.match(none, /Index Scan using jobs_finished_list_idx/);
+    const buffers = Number(/Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(none)?.[1] ?? 0);
+    assert.ok(buffers < 100, `a round with nothing due read ${buffers} buffers`);
+    const due = await explainPrune(60_000); // all but the newest minute: the oldest 1,000 go
+    assert.match(due, /Index Scan using jobs_finished_list_idx/);
+    assert.match(due, /Limit .*\(actual time=\S+ rows=1000 /);
   });
 });

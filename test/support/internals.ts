@@ -12,6 +12,7 @@ import type * as SchemaNameSource from '../../libs/jobs/src/storage/schema-name'
 import type * as ClaimSource from '../../libs/jobs/src/storage/statements/claim.sql';
 import type * as CompleteSource from '../../libs/jobs/src/storage/statements/complete.sql';
 import type * as RenewSource from '../../libs/jobs/src/storage/statements/renew.sql';
+import type * as MaintenanceSource from '../../libs/jobs/src/storage/statements/maintenance.sql';
 
 /*
  * The library's internals that unit tests reach: not part of its public entry, so they are loaded
@@ -38,3 +39,6 @@ export const { schemaNames } = load(join(dist, 'storage/schema-name')) as typeof
 export const { claimStatement } = load(join(dist, 'storage/statements/claim.sql')) as typeof ClaimSource;
 export const { completeStatement } = load(join(dist, 'storage/statements/complete.sql')) as typeof CompleteSource;
 export const { renewStatement } = load(join(dist, 'storage/statements/renew.sql')) as typeof RenewSource;
+export const { maintenanceStatements } = load(
+  join(dist, 'storage/statements/maintenance.sql'),
+) as typeof MaintenanceSource;

@@ -39,8 +39,13 @@ export class MaintenanceRepository {
     exceptQueues: string[],
     limit: number,
   ): Promise<number> {
-    const res = await this.db.query(withValues(this.sql.prune, [state, olderThanMs, queue, exceptQueues, limit]));
-    return res.rowCount ?? 0;
+    // The finished-jobs index is the only plan: without statistics (a table filled in bulk, never
+    // analyzed) the planner took a bitmap of every finished job of the state (0.1-0.7 s a round).
+    return this.db.transaction(async (client) => {
+      await client.query(this.sql.indexScansOnly);
+      const res = await client.query(withValues(this.sql.prune, [state, olderThanMs, queue, exceptQueues, limit]));
+      return res.rowCount ?? 0;
+    });
   }
 
   async tableStats(): Promise<TableStats[]> {

@@ -13,19 +13,25 @@ export function maintenanceStatements({ schema, jobs }: SchemaNames) {
      * still blocks duplicates stays. Walks the finished-jobs index (finish time, id) from its oldest
      * end, so a round reads only the rows past their keep-time: walking the (state, id) list index
      * instead read every finished job of the state to find none due (about a second per round on a
-     * million completed jobs, every 5 s on every node). `state IN (...)` lets the planner prove the
-     * index's predicate.
+     * million completed jobs, every 5 s on every node). Its plan must not depend on statistics: run
+     * after `indexScansOnly`, and with the states written so that no index on `state` can serve
+     * them (the OR of equalities proves the finished index's predicate; `state || ''` is not
+     * indexable), the finished index is the only sensible plan. On a table filled in bulk and never
+     * analyzed, the planner otherwise took the (state, id) index for `state = $1`.
      */
     prune: {
       text: `WITH doomed AS (
           SELECT id FROM ${jobs}
-          WHERE state IN ('completed', 'failed', 'canceled') AND state = $1
+          WHERE (state = 'completed' OR state = 'failed' OR state = 'canceled') AND (state || '') = $1
             AND finished_at < now() - $2::bigint * interval '1 millisecond'
             AND NOT idempotency_active AND ($3::text IS NULL OR queue = $3) AND queue <> ALL($4::text[])
           ORDER BY finished_at, id LIMIT $5 FOR UPDATE SKIP LOCKED
         )
         DELETE FROM ${jobs} j USING doomed WHERE j.id = doomed.id`,
     },
+
+    /** For the rest of a transaction: index scans only (the prune's plan must not depend on statistics). */
+    indexScansOnly: { text: `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off` },
 
     /** Activity counters of the watched tables, whether autovacuum looks after them, and whether a
      * vacuum (autovacuum's or anyone's) is at one of them now. */
