@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
-import { completeStatement, maintenanceStatements, renewStatement, schemaNames } from './support/internals';
+import { completeStatement, renewStatement, schemaNames } from './support/internals';
+import { explainPrune, explainRolledBack } from './support/plans';
 
 /**
  * The batch writes of a node's attempts (complete, release, renew) find their rows by id and check
@@ -40,18 +41,6 @@ describe('batch writes of owned attempts: no join of ids and running rows, whate
     await pool.end();
   });
 
-  async function explain(text: string, values: unknown[]): Promise<string> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN'); // EXPLAIN ANALYZE of an UPDATE updates: rolled back
-      const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
-      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-  }
-
   function assertNoJoin(plan: string, rows: number, tc: { diagnostic(msg: string): void }): void {
     for (const line of plan.split('\n')) tc.diagnostic(line);
     assert.doesNotMatch(plan, /Nested Loop|Join Filter/, 'no running row compared with every id');
@@ -61,7 +50,7 @@ describe('batch writes of owned attempts: no join of ids and running rows, whate
 
   it('completing 500 of the node’s 1,000 running jobs', async (tc) => {
     const batch = ids.slice(0, 500);
-    const plan = await explain(completeStatement(schemaNames(t.schema)).text, [
+    const plan = await explainRolledBack(pool, completeStatement(schemaNames(t.schema)).text, [
       batch,
       batch.map((id) => `${id}:1`),
       'node-b',
@@ -70,7 +59,7 @@ describe('batch writes of owned attempts: no join of ids and running rows, whate
   });
 
   it('renewing the leases of all 1,000', async (tc) => {
-    const plan = await explain(renewStatement(schemaNames(t.schema)).text, [
+    const plan = await explainRolledBack(pool, renewStatement(schemaNames(t.schema)).text, [
       ids,
       ids.map((id) => `${id}:1`),
       'node-b',
@@ -104,33 +93,13 @@ describe('the retention prune on a never-analyzed table', () => {
     await pool.end();
   });
 
-  async function explainPrune(keepMs: number): Promise<string> {
-    const { prune, indexScansOnly } = maintenanceStatements(schemaNames(t.schema));
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN'); // EXPLAIN ANALYZE of a DELETE deletes: rolled back
-      await client.query(indexScansOnly.text); // as the repository runs it
-      const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${prune.text}`, [
-        'completed',
-        keepMs,
-        null,
-        [],
-        1_000,
-      ]);
-      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-  }
-
   it('reads a few index pages when nothing is due, and the oldest 1,000 when they are', async (tc) => {
-    const none = await explainPrune(2 * 86_400_000);
+    const none = await explainPrune(pool, t.schema, 2 * 86_400_000);
     for (const line of none.split('\n')) tc.diagnostic(line);
     assert.match(none, /Index Scan using jobs_finished_list_idx/);
     const buffers = Number(/Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(none)?.[1] ?? 0);
     assert.ok(buffers < 100, `a round with nothing due read ${buffers} buffers`);
-    const due = await explainPrune(60_000); // all but the newest minute: the oldest 1,000 go
+    const due = await explainPrune(pool, t.schema, 60_000); // all but the newest minute: the oldest 1,000 go
     assert.match(due, /Index Scan using jobs_finished_list_idx/);
     assert.match(due, /Limit .*\(actual time=\S+ rows=1000 /);
   });

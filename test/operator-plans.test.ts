@@ -4,17 +4,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { JobsAdminService, JobsOperatorsService, QueueStatisticsService, type JobListQuery } from 'nest-pg-jobs';
 import type * as ChangeFeedSql from '../libs/jobs/src/storage/statements/change-feed.sql';
-import type * as MaintenanceSql from '../libs/jobs/src/storage/statements/maintenance.sql';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool, bulkLoadJobs } from './support/database';
 import { JOBS_STORAGE, schemaNames, type JobsStorage } from './support/internals';
+import { explainPrune } from './support/plans';
 
 const { changeFeedStatements } = createRequire(__filename)(
   join(__dirname, '../../libs/jobs/dist/storage/statements/change-feed.sql'),
 ) as typeof ChangeFeedSql;
-const { maintenanceStatements } = createRequire(__filename)(
-  join(__dirname, '../../libs/jobs/dist/storage/statements/maintenance.sql'),
-) as typeof MaintenanceSql;
 
 /**
  * The operators' statements of issue 13 on 500,000 jobs (10 % failed, 5 % scheduled of which half
@@ -171,31 +168,12 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
   it('the retention prune reads only the finished jobs past their keep-time', async (tc) => {
     // Completed jobs finished over the last 30 days: with a keep-time of 40 days none is due, and a
     // round must not read its way through the 390,000 of them to find that out.
-    const { prune, indexScansOnly } = maintenanceStatements(schemaNames(t.schema));
-    const explain = async (keepMs: number): Promise<string> => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN'); // EXPLAIN ANALYZE of a DELETE deletes: rolled back
-        await client.query(indexScansOnly.text); // as the repository runs it
-        const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${prune.text}`, [
-          'completed',
-          keepMs,
-          null,
-          [],
-          1_000,
-        ]);
-        return res.rows.map((r) => r['QUERY PLAN']).join('\n');
-      } finally {
-        await client.query('ROLLBACK');
-        client.release();
-      }
-    };
-    const none = await explain(40 * 86_400_000);
+    const none = await explainPrune(pool, t.schema, 40 * 86_400_000);
     assertBounded(none, 'jobs_finished_list_idx', tc);
     const buffers = Number(/Buffers: shared hit=(\d+)/.exec(none)?.[1] ?? 0);
     assert.ok(buffers < 100, `a round with nothing due read ${buffers} buffers`);
     assert.match(none, /Index Scan using jobs_finished_list_idx .*\(actual time=\S+ rows=0 /);
-    const due = await explain(29 * 86_400_000); // the oldest day is due: a batch of 1,000
+    const due = await explainPrune(pool, t.schema, 29 * 86_400_000); // the oldest day is due: a batch of 1,000
     assertBounded(due, 'jobs_finished_list_idx', tc);
     assert.match(due, /Limit .*\(actual time=\S+ rows=1000 /);
   });

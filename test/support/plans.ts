@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { maintenanceStatements, schemaNames } from './internals';
 
 /**
  * The plans PostgreSQL ran for the statements `work` sends, nested ones included (the claim runs
@@ -30,4 +31,33 @@ export async function nestedPlans(pool: Pool, work: (client: PoolClient) => Prom
     await client.query(`RESET auto_explain.log_min_duration`).catch(() => undefined);
     client.release();
   }
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of a statement in a transaction that is rolled back (the analysis runs
+ * a write for real), after the `setup` statements its repository runs first. The plan as text.
+ */
+export async function explainRolledBack(
+  pool: Pool,
+  text: string,
+  values: unknown[],
+  setup: string[] = [],
+): Promise<string> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const statement of setup) await client.query(statement);
+    const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
+    return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+/** The plan of one retention prune round of completed jobs older than `keepMs` in `schema`, run
+ * as the maintenance repository runs it. */
+export function explainPrune(pool: Pool, schema: string, keepMs: number): Promise<string> {
+  const { prune, indexScansOnly } = maintenanceStatements(schemaNames(schema));
+  return explainRolledBack(pool, prune.text, ['completed', keepMs, null, [], 1_000], [indexScansOnly.text]);
 }
