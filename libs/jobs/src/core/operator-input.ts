@@ -1,6 +1,6 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobState } from '../interfaces';
-import { LIMITS } from '../jobs.constants';
+import { LIMITS, TERMINAL_STATES } from '../jobs.constants';
 import { checkStorableText, isJobId } from './storable';
 
 /** Limits of the operators' requests. */
@@ -15,7 +15,7 @@ export const OPERATOR_LIMITS = {
   maxAuditPage: 200,
 } as const;
 
-const CLEANABLE: readonly JobState[] = ['completed', 'failed', 'canceled'];
+const CLEANABLE: readonly JobState[] = TERMINAL_STATES;
 
 function record(input: unknown, field: string, known: readonly string[]): Record<string, unknown> {
   if (input === undefined || input === null) return {};

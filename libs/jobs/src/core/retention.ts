@@ -1,10 +1,10 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobsModuleOptions, RetentionOptions } from '../interfaces';
-import { LIMITS } from '../jobs.constants';
+import { LIMITS, TERMINAL_STATES } from '../jobs.constants';
 import { intOption } from './option-values';
 
 /** The finished states that retention prunes. */
-export const PRUNED_STATES = ['completed', 'failed', 'canceled'] as const;
+export const PRUNED_STATES = TERMINAL_STATES;
 export type PrunedState = (typeof PRUNED_STATES)[number];
 
 const DAY = 24 * 60 * 60_000;

@@ -14,7 +14,7 @@ import type {
   ParsedListFilter,
   TruncatedPayload,
 } from '../interfaces';
-import { JOBS_STORAGE } from '../jobs.constants';
+import { JOBS_STORAGE, TERMINAL_STATES } from '../jobs.constants';
 import type { SummaryRow } from '../storage/admin.repository';
 import { toAttempt, toJob } from '../storage/job-row';
 import type { JobsStorage } from '../storage/jobs-storage';
@@ -27,7 +27,7 @@ export const MAX_BULK_IDS = 10_000;
 
 const REPLAYABLE: readonly JobState[] = ['failed', 'canceled'];
 const CANCELABLE: readonly JobState[] = ['pending', 'scheduled', 'running'];
-const DELETABLE: readonly JobState[] = ['completed', 'failed', 'canceled'];
+const DELETABLE: readonly JobState[] = TERMINAL_STATES;
 
 /** A live node, with the jobs it is running. */
 export interface NodeSummary {

@@ -1,5 +1,6 @@
 import { JobNotFoundError, JobStateError } from '../errors';
 import type { DeadLetterGroup, Job, JobState } from '../interfaces';
+import { TERMINAL_STATES } from '../jobs.constants';
 import type { Database, Queryable } from './database';
 import { toJob, type JobRow } from './job-row';
 import { operatorStatements } from './statements/operators.sql';
@@ -30,7 +31,7 @@ interface GroupRow {
   oldest: string;
 }
 
-const FINISHED: readonly JobState[] = ['completed', 'failed', 'canceled'];
+const FINISHED: readonly JobState[] = TERMINAL_STATES;
 
 /**
  * The operators' actions beyond replay and cancel (dead letters grouped, run now, delete, clean,

@@ -1,6 +1,7 @@
 import type { ListSort, ParsedListFilter } from '../../interfaces';
 import { SUMMARY_COLUMNS, type SqlQuery } from './admin.sql';
 import { partsOf, whereOf } from './admin-where';
+import { finishedState } from './statement';
 
 /** A sort column's exact value as text, in UTC with microseconds: the cursor carries it back. */
 const keyText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -8,7 +9,7 @@ const keyText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY
 /** Each sort column, the index that is already in its order, and the predicate of that index. */
 const SORTED = {
   runAt: { column: 'run_at', part: `state = 'scheduled'` }, // jobs_scheduled_idx (run_at)
-  finishedAt: { column: 'finished_at', part: `state IN ('completed', 'failed', 'canceled')` }, // jobs_finished_list_idx
+  finishedAt: { column: 'finished_at', part: finishedState() }, // jobs_finished_list_idx
 } as const;
 
 /**

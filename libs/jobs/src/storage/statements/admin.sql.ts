@@ -1,6 +1,7 @@
 import type { JobState, ParsedListFilter } from '../../interfaces';
 import type { SchemaNames } from '../schema-name';
 import { CLAUSE, partsOf, Where, whereOf } from './admin-where';
+import { finishedState } from './statement';
 
 /**
  * The admin API's statements: the job list, the detail reads, the bulk actions. A WHERE clause is
@@ -168,7 +169,7 @@ export function adminStatements(names: SchemaNames) {
           SELECT id FROM ${t} WHERE ${w} ORDER BY id LIMIT ${BULK_BATCH_SIZE} FOR UPDATE SKIP LOCKED
         ), d AS (
           DELETE FROM ${t} j USING picked
-          WHERE j.id = picked.id AND j.state IN ('completed', 'failed', 'canceled')
+          WHERE j.id = picked.id AND ${finishedState('j.')}
           RETURNING j.id, j.queue, j.type, j.state
         ), logged AS (
           INSERT INTO ${audit} (actor, action, target, detail)

@@ -1,5 +1,5 @@
 import type { SchemaNames } from '../schema-name';
-import type { Statement } from './statement';
+import { finishedState, type Statement } from './statement';
 
 /** The change feed behind `GET /api/changes`: indexed reads polled once a second while someone
  * watches, at no cost to the job hot path (no trigger, no per-job NOTIFY). */
@@ -21,7 +21,7 @@ export function changeFeedStatements({ jobs }: SchemaNames) {
      */
     finishedSince: {
       text: `SELECT j.id::text AS id, j.state, j.queue, j.type, ${UTC('j.finished_at')} AS key FROM ${jobs} j
-        WHERE j.state IN ('completed', 'failed', 'canceled') AND (j.finished_at, j.id) > ($1::timestamptz, $2::bigint)
+        WHERE ${finishedState('j.')} AND (j.finished_at, j.id) > ($1::timestamptz, $2::bigint)
         ORDER BY j.finished_at, j.id LIMIT $3`,
     },
     /** The database's now - $1 ms as exact UTC text: the point before which every finishing

@@ -1,10 +1,10 @@
 import { JOB_COLUMNS } from '../job-row';
 import type { SchemaNames } from '../schema-name';
 import { ERROR_SIGNATURE } from './admin-where';
-import type { Statement } from './statement';
+import { finishedState, type Statement } from './statement';
 
 /** Finished states, written as a literal so that the planner can use `jobs_finished_list_idx`. */
-const FINISHED = `state IN ('completed', 'failed', 'canceled')`;
+const FINISHED = finishedState();
 
 /**
  * The operators' statements beyond the list: dead letters grouped by error, run now, delete, clean,

@@ -1,3 +1,5 @@
+import { TERMINAL_STATES } from '../../jobs.constants';
+
 /**
  * A statement of the engine: its text, and a name when `pg` should prepare it once per connection.
  * The schema is part of every name, because one process may serve several schemas. Only the
@@ -31,4 +33,12 @@ export function ownedAttemptsFence(owner: string): string {
 /** The keys `ownedAttemptsFence` checks: `<id>:<attempt>` for each owned attempt. */
 export function attemptKeys(items: ReadonlyArray<{ id: string; attempt: number }>): string[] {
   return items.map((i) => `${i.id}:${i.attempt}`);
+}
+
+/**
+ * `<alias.>state` is one of the finished states, as a literal list: the predicate of the
+ * finished-jobs index, which a statement must repeat for the planner to use that partial index.
+ */
+export function finishedState(alias = ''): string {
+  return `${alias}state IN (${TERMINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
 }

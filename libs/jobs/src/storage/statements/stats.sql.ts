@@ -1,5 +1,5 @@
 import type { SchemaNames } from '../schema-name';
-import type { Statement } from './statement';
+import { finishedState, type Statement } from './statement';
 
 /**
  * Statements of the queue statistics: job counts by queue and state, the oldest waiting job, and
@@ -27,7 +27,7 @@ export function statsStatements({ jobs, queueStats }: SchemaNames) {
     countFinishedSampled: {
       text: `SELECT queue, state, round(count(*) * 100.0 / $1::float8)::bigint AS n
         FROM ${jobs} TABLESAMPLE SYSTEM ($1::float8)
-        WHERE state IN ('completed', 'failed', 'canceled') GROUP BY queue, state`,
+        WHERE ${finishedState()} GROUP BY queue, state`,
     },
 
     /** The longest-waiting ready job of each queue (pending jobs only: the ready index). */
