@@ -11,6 +11,13 @@ export function parseChanges(data: string): JobChange[] | undefined {
 }
 
 /**
+ * Live updates never cancel a fetch under way: by default a refetch cancels it, and a list's refetch
+ * then dropped the operator's "Load more" (its next page) whenever jobs changed meanwhile. The
+ * queries stay marked stale and are fetched again on the next change or poll.
+ */
+const KEEP_FETCHES = { cancelRefetch: false } as const;
+
+/**
  * A change feed message: the loaded rows and job pages it names show their new state at once, and
  * are then fetched again for the rest (times, attempts, errors), with the lists and queue counts.
  */
@@ -35,11 +42,11 @@ export function applyJobChanges(client: QueryClient, changes: JobChange[]): void
     client.setQueriesData<JobDetail>({ queryKey: ['job', change.id] }, (job) =>
       job && job.state !== change.state ? { ...job, state: change.state } : job,
     );
-    void client.invalidateQueries({ queryKey: ['job', change.id] });
+    void client.invalidateQueries({ queryKey: ['job', change.id] }, KEEP_FETCHES);
   }
-  void client.invalidateQueries({ queryKey: ['jobs'] });
-  void client.invalidateQueries({ queryKey: ['queues'] });
+  void client.invalidateQueries({ queryKey: ['jobs'] }, KEEP_FETCHES);
+  void client.invalidateQueries({ queryKey: ['queues'] }, KEEP_FETCHES);
   if (changes.some((change) => change.state === 'failed')) {
-    void client.invalidateQueries({ queryKey: ['dead-letter-groups'] });
+    void client.invalidateQueries({ queryKey: ['dead-letter-groups'] }, KEEP_FETCHES);
   }
 }
