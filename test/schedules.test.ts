@@ -223,6 +223,46 @@ describe('recurring jobs on one node', () => {
     for (const r of rows) if (r.job_id && r.job_id !== jobId) gates.get(r.job_id)?.resolve();
   });
 
+  it('overlap replace: the cancel commits with the new tick (a firing that dies between them cancels nothing)', async () => {
+    const s = `"${t.schema}"`;
+    await schedules.create({ name: 'ov-atomic', type: 'gated', intervalMs: 1_000, overlap: 'replace' });
+    const first = await runsMatching('ov-atomic', (r) => r.some((x) => x.job_id), 'a first job');
+    const jobId = first.find((x) => x.job_id)!.job_id!;
+    await waitFor(() => gates.has(jobId), { message: 'first job running' });
+    // Every later firing of this schedule dies after its cancel, when it records the tick (a crash
+    // between the two); the sequence counts the deaths, as it is not rolled back with them.
+    await pool.query(`CREATE SEQUENCE ${s}.firing_deaths`);
+    await pool.query(`CREATE FUNCTION ${s}.die_mid_firing() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.schedule = 'ov-atomic' THEN
+          PERFORM nextval('${s}.firing_deaths');
+          RAISE EXCEPTION 'the node died mid-firing';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await pool.query(
+      `CREATE TRIGGER die_mid_firing BEFORE INSERT ON ${s}.schedule_runs
+       FOR EACH ROW EXECUTE FUNCTION ${s}.die_mid_firing()`,
+    );
+    try {
+      await waitFor(
+        async () => Number((await pool.query(`SELECT last_value FROM ${s}.firing_deaths`)).rows[0].last_value) >= 2,
+        { timeoutMs: 15_000, message: 'two firings that died' },
+      );
+      assert.equal(await stateOf(jobId), 'running', 'the previous job was not canceled by a firing that rolled back');
+      assert.equal(aborted.has(jobId), false, 'its handler was not aborted');
+      const events = await pool.query(`SELECT kind FROM ${s}.job_events WHERE job_id = $1`, [jobId]);
+      assert.deepEqual(events.rows, []);
+    } finally {
+      await pool.query(`DROP TRIGGER die_mid_firing ON ${s}.schedule_runs`);
+    }
+    const rows = await runsMatching('ov-atomic', (r) => r.filter((x) => x.job_id).length >= 2, 'the replacing tick');
+    await schedules.pause('ov-atomic');
+    await waitFor(() => aborted.has(jobId), { message: 'the first handler aborted once the firing committed' });
+    assert.equal(await stateOf(jobId), 'canceled');
+    for (const r of rows) if (r.job_id && r.job_id !== jobId) gates.get(r.job_id)?.resolve();
+  });
+
   const stateOf = async (id: string) =>
     (await pool.query(`SELECT state FROM "${t.schema}".jobs WHERE id = $1`, [id])).rows[0].state as string;
 

@@ -82,9 +82,9 @@ export class NodeRuntime implements OutcomeSink {
         this.upkeep = new TableUpkeep(storage.maintenance, logger);
         this.upkeep.start();
       }
-      const { schedules, jobs } = storage;
       const { pollIntervalMs } = options;
-      this.scheduler = new ScheduleLoop({ schedules, jobs, pollIntervalMs, logger, observer: this.deps.observer });
+      const { schedules } = storage;
+      this.scheduler = new ScheduleLoop({ schedules, pollIntervalMs, logger, observer: this.deps.observer });
       this.scheduler.start();
     }
     if (!this.runsWorkers) return;

@@ -1,6 +1,5 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobsRepository } from '../storage/jobs.repository';
 import type { SchedulesRepository } from '../storage/schedules.repository';
 import type { RuntimeObserver } from './runtime-observer';
 import { SchedulePlanner } from './schedule-planner';
@@ -23,7 +22,6 @@ const STOP_WAIT_MS = 5_000;
 
 export interface ScheduleLoopDeps {
   schedules: SchedulesRepository;
-  jobs: JobsRepository;
   /** The longest sleep between passes: schedules changed on other nodes are seen within it. */
   pollIntervalMs: number;
   logger: Logger;
@@ -49,7 +47,7 @@ export class ScheduleLoop {
   private lastPruneAt = Date.now();
 
   constructor(private readonly deps: ScheduleLoopDeps) {
-    this.planner = new SchedulePlanner(deps.jobs, deps.logger);
+    this.planner = new SchedulePlanner(deps.logger);
   }
 
   start(): void {

@@ -1,9 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { Cadence } from '../core/schedule-cadence';
 import { planTicks } from '../core/schedule-plan';
-import { JobNotFoundError, JobStateError } from '../errors';
 import type { NewJobRow } from '../interfaces';
-import type { JobsRepository } from '../storage/jobs.repository';
 import type { ScheduleFiring } from '../storage/schedule-fire';
 import type { ClaimedScheduleRow } from '../storage/schedule-row';
 
@@ -14,20 +12,19 @@ const MAX_CACHED_CADENCES = 10_000;
 
 /**
  * Turns claimed schedules into firings: the policies (`planTicks`), the jobs to insert, and, for
- * `overlap: 'replace'`, the cancel of the previous job (through the jobs repository's cancel, the
- * same as an operator's, before the new job is inserted).
+ * `overlap: 'replace'`, the previous job to cancel (done by the firing transaction itself, so the
+ * cancel and the new tick commit together). It only decides; it writes nothing.
  */
 export class SchedulePlanner {
   /** Parsed cadences by spec: parsing a cron expression costs more than computing a tick. */
   private readonly cadences = new Map<string, Cadence>();
 
   constructor(
-    private readonly jobs: JobsRepository,
     private readonly logger: Logger,
     private readonly random: () => number = Math.random,
   ) {}
 
-  async plan(claimed: ClaimedScheduleRow[]): Promise<ScheduleFiring[]> {
+  plan(claimed: ClaimedScheduleRow[]): ScheduleFiring[] {
     const firings: ScheduleFiring[] = [];
     for (const row of claimed) {
       let plan: ReturnType<typeof planTicks>;
@@ -55,10 +52,10 @@ export class SchedulePlanner {
           nextRunAt: new Date(row.db_now.getTime() + BAD_ROW_RETRY_MS),
           queuedOccurrence: row.queued_occurrence,
           missed: 0,
+          replaces: null,
         });
         continue;
       }
-      if (plan.cancelPrevious && row.last_job_id !== null) await this.cancel(row.last_job_id, row.name);
       const job = (runAt: Date): NewJobRow => ({
         queue: row.queue,
         type: row.type,
@@ -77,19 +74,10 @@ export class SchedulePlanner {
         nextRunAt: plan.nextRunAt,
         queuedOccurrence: plan.queuedOccurrence,
         missed: plan.missed,
+        replaces: plan.cancelPrevious ? row.last_job_id : null,
       });
     }
     return firings;
-  }
-
-  /** `overlap: 'replace'`: cancels the previous job; one that finished meanwhile is left alone. */
-  private async cancel(jobId: string, schedule: string): Promise<void> {
-    try {
-      await this.jobs.cancel(jobId, `schedule ${schedule} (overlap: replace)`);
-    } catch (err) {
-      if (err instanceof JobStateError || err instanceof JobNotFoundError) return;
-      throw err;
-    }
   }
 
   private cadence(row: ClaimedScheduleRow): Cadence {

@@ -145,30 +145,34 @@ export class JobsRepository {
 
   /** Cancels a job that has not finished. A running job's node is told to abort its handler;
    * whatever that handler returns afterwards is refused by the fence. */
-  async cancel(id: string, actor: string | null): Promise<Job> {
-    return this.db.transaction(async (client) => {
-      const current = await this.lock(client, id);
-      if (current.state === 'completed' || current.state === 'failed' || current.state === 'canceled') {
-        throw new JobStateError(id, current.state, 'canceled');
-      }
-      const res = await client.query<JobRow>(withValues(this.sql.cancel, [id]));
-      if (current.state === 'running') {
-        await client.query(
-          withValues(this.sql.cancelAttempt, [
-            id,
-            current.replays,
-            current.attempts,
-            current.locked_by,
-            current.started_at,
-          ]),
-        );
-        await client.query(withValues(this.sql.notifyCancel, [id]));
-      }
+  cancel(id: string, actor: string | null): Promise<Job> {
+    return this.db.transaction((client) => this.cancelWithin(client, id, actor));
+  }
+
+  /** `cancel` inside the caller's transaction (a schedule's `overlap: 'replace'` cancels the
+   * previous job in the transaction that records the new tick): it commits or rolls back with it. */
+  async cancelWithin(client: PoolClient, id: string, actor: string | null): Promise<Job> {
+    const current = await this.lock(client, id);
+    if (current.state === 'completed' || current.state === 'failed' || current.state === 'canceled') {
+      throw new JobStateError(id, current.state, 'canceled');
+    }
+    const res = await client.query<JobRow>(withValues(this.sql.cancel, [id]));
+    if (current.state === 'running') {
       await client.query(
-        withValues(this.sql.insertEvent, [id, 'canceled', actor, JSON.stringify({ from: current.state })]),
+        withValues(this.sql.cancelAttempt, [
+          id,
+          current.replays,
+          current.attempts,
+          current.locked_by,
+          current.started_at,
+        ]),
       );
-      return toJob(res.rows[0]);
-    });
+      await client.query(withValues(this.sql.notifyCancel, [id]));
+    }
+    await client.query(
+      withValues(this.sql.insertEvent, [id, 'canceled', actor, JSON.stringify({ from: current.state })]),
+    );
+    return toJob(res.rows[0]);
   }
 
   /** Starts a `failed` or `canceled` job afresh as `pending`, optionally with a new payload; records

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { JobNotFoundError, JobStateError } from '../errors';
 import type { NewJobRow } from '../interfaces';
 import type { JobsRepository } from './jobs.repository';
 import type { ClaimedScheduleRow } from './schedule-row';
@@ -15,10 +16,12 @@ export interface ScheduleFiring {
   nextRunAt: Date;
   queuedOccurrence: Date | null;
   missed: number;
+  /** `overlap: 'replace'`: the previous job, canceled in this transaction (if it has not finished). */
+  replaces: string | null;
 }
 
-/** Decides, for the claimed schedules, what to write; may act meanwhile (cancel a job to replace). */
-export type FiringPlanner = (claimed: ClaimedScheduleRow[]) => Promise<ScheduleFiring[]>;
+/** Decides, for the claimed schedules, what to write. Writes nothing itself. */
+export type FiringPlanner = (claimed: ClaimedScheduleRow[]) => ScheduleFiring[];
 
 export interface FireResult {
   claimed: number;
@@ -31,9 +34,10 @@ type Statements = ReturnType<typeof scheduleFireStatements>;
 
 /**
  * One firing transaction, on `client` inside BEGIN: claim up to `limit` schedules, let the planner
- * decide, leave out any tick that has its history row already, insert the jobs through the jobs
- * repository (the same insert as an enqueue), then record the ticks and move each schedule to its
- * next tick. Committed by the caller: all of it happens, or none of it.
+ * decide, cancel the jobs that `overlap: 'replace'` replaces, leave out any tick that has its history
+ * row already, insert the jobs through the jobs repository (the same insert as an enqueue), then
+ * record the ticks and move each schedule to its next tick. Committed by the caller: all of it
+ * happens, or none of it.
  */
 export async function fireSchedules(
   client: PoolClient,
@@ -46,7 +50,8 @@ export async function fireSchedules(
   const claim = kind === 'due' ? sql.claimDue : sql.claimReleasable;
   const claimed = (await client.query<ClaimedScheduleRow>(withValues(claim, [limit]))).rows;
   if (claimed.length === 0) return { claimed: 0, lagsMs: [], jobs: 0 };
-  const firings = await plan(claimed);
+  const firings = plan(claimed);
+  for (const f of firings) if (f.replaces !== null) await cancelReplaced(client, jobs, f.replaces, f.name);
 
   // Ticks recorded already (never, while the row locks hold; a cadence moved onto an old tick at
   // worst): they are left out, so no tick gets a second job.
@@ -109,6 +114,17 @@ export async function fireSchedules(
   if (res.rows.length !== fresh.length) throw new Error('Schedule ticks: a tick was recorded meanwhile; rolled back');
   const lagsMs = res.rows.filter((r) => r.outcome === 'enqueued').map((r) => r.lag_ms);
   return { claimed: claimed.length, lagsMs, jobs: inserted.length };
+}
+
+/** Cancels the job a new tick replaces, the same cancel as an operator's; one that finished
+ * meanwhile (or was deleted) is left alone. */
+async function cancelReplaced(client: PoolClient, jobs: JobsRepository, id: string, schedule: string): Promise<void> {
+  try {
+    await jobs.cancelWithin(client, id, `schedule ${schedule} (overlap: replace)`);
+  } catch (err) {
+    if (err instanceof JobStateError || err instanceof JobNotFoundError) return;
+    throw err;
+  }
 }
 
 function key(name: string, occurrence: Date): string {
