@@ -85,6 +85,19 @@ describe('faults that are not crashes', () => {
   const running = (c: Cluster, node: ServerNode) =>
     runsOf(c.executions().events).filter((r) => r.pid === node.pid && r.end === Infinity);
 
+  /** When the victim's handlers caught by the fault ended, and when the others started their jobs. */
+  function report(t: TestContext, runs: Run[], victim: ServerNode, faultAt: number, fault: string): void {
+    const caught = runs.filter((r) => r.pid === victim.pid && r.start < faultAt && r.end > faultAt);
+    const ids = new Set(caught.map((r) => r.jobId));
+    const takeovers = runs.filter((r) => ids.has(r.jobId) && r.pid !== victim.pid && r.start > faultAt);
+    const ended = caught.filter((r) => r.ok === false).map((r) => r.end - faultAt);
+    const started = takeovers.map((r) => r.start - faultAt);
+    t.diagnostic(
+      `${fault}: ${caught.length} handlers of the victim under way; aborted ${Math.min(...ended)}-${Math.max(...ended)} ms ` +
+        `after the ${fault}; their jobs started elsewhere ${Math.min(...started)}-${Math.max(...started)} ms after it`,
+    );
+  }
+
   const history = async (schema: string) =>
     (
       await pool.query<{ job_id: string; attempt: number; outcome: string; node_id: string }>(
@@ -156,6 +169,7 @@ describe('faults that are not crashes', () => {
         [k.victim.nodeId],
       );
       const pid = before.rows[0].backend_pid;
+      const droppedAt = Date.now();
       await pool.query('SELECT pg_terminate_backend($1)', [pid]);
       // Back with a new session (the registry names its backend) before the next drop.
       await waitFor(
@@ -166,8 +180,9 @@ describe('faults that are not crashes', () => {
           );
           return now.rows[0] && now.rows[0].backend_pid !== pid;
         },
-        { message: `the victim to register again after drop ${drop}` },
+        { message: `the victim to register again after drop ${drop}`, intervalMs: 5 },
       );
+      t.diagnostic(`drop ${drop}: registered again within ${Date.now() - droppedAt} ms`);
     }
     const runs = await checkInvariants(t, k, ids);
     assert.deepEqual(await history(k.schema), [], 'no attempt lost: the victim kept its jobs');
@@ -188,6 +203,7 @@ describe('faults that are not crashes', () => {
     const healedAt = Date.now();
     k.proxy.heal();
     const runs = await checkInvariants(t, k, ids);
+    report(t, runs, k.victim, partitionedAt, 'partition');
     const late = runs.filter((r) => r.pid === k.victim.pid && r.start > partitionedAt + LEASE_MS && r.start < healedAt);
     assert.deepEqual(late, [], 'the victim started nothing after its lease ended');
     const victimRuns = runs.filter((r) => r.pid === k.victim.pid && r.start < partitionedAt && r.end > partitionedAt);
@@ -210,6 +226,9 @@ describe('faults that are not crashes', () => {
     await sleep(FAULT_MS);
     const resumedAt = k.victim.kill('SIGCONT');
     const runs = await checkInvariants(t, k, ids, [{ pid: k.victim.pid, from: stoppedAt, to: resumedAt }]);
+    report(t, runs, k.victim, stoppedAt, 'SIGSTOP');
+    const aborts = runs.filter((r) => r.pid === k.victim.pid && r.start < stoppedAt && r.end > resumedAt);
+    t.diagnostic(`frozen handlers ended ${Math.max(...aborts.map((r) => r.end - resumedAt))} ms after SIGCONT at most`);
     const frozen = runs.filter((r) => r.pid === k.victim.pid && r.start < stoppedAt && r.end > resumedAt);
     assert.ok(frozen.length > 0, 'the freeze caught handlers of the victim');
     assert.deepEqual(

@@ -39,6 +39,9 @@ export interface QueueLoopDeps {
  * at a time; wake-ups that arrive meanwhile are folded into the next claim.
  */
 export class QueueLoop {
+  readonly queue: string;
+  /** The configured concurrency (see `limit`). */
+  readonly concurrency: number;
   /** Every handler in flight, settled or not, except detached ones: what occupies the slots. */
   readonly running = new Map<string, RunningAttempt>();
   /** The attempts this node still owns, started or prefetched. */
@@ -74,14 +77,8 @@ export class QueueLoop {
       holdsSlot: (attempt) => this.running.get(attemptKey(attempt.job)) === attempt,
     });
     this.claimWarning = new ThrottledWarning(deps.logger);
-  }
-
-  get queue(): string {
-    return this.deps.queue;
-  }
-
-  get concurrency(): number {
-    return this.deps.concurrency;
+    this.queue = deps.queue;
+    this.concurrency = deps.concurrency;
   }
 
   /** Handlers it may run at once now: the run-time setting of the queue, else its concurrency. */
@@ -123,17 +120,24 @@ export class QueueLoop {
     return true;
   }
 
-  /** The reserved slot's job was inserted started: run it now. */
+  /** The reserved slot's job was inserted started: run it now, or hand it back if the loop stopped
+   * meanwhile (a shutdown waits for reserved slots, so the job is not left running). */
   startReserved(job: Job, leaseSentAt: number): void {
     this.reserved -= 1;
-    this.prefetch.countStart();
-    this.run(this.owned.add(job, leaseSentAt));
+    const attempt = this.owned.add(job, leaseSentAt);
+    if (!this.stopped) {
+      this.prefetch.countStart();
+      this.run(attempt);
+    } else if (this.settle(attempt, 'released', HANDED_BACK)) {
+      this.deps.sink.abandoned(attempt);
+      this.freeSlot();
+    }
   }
 
   /** The reserved slot is not needed after all (the insert failed, or the queue is paused). */
   releaseReserved(): void {
     this.reserved -= 1;
-    this.wakeSoon();
+    this.freeSlot();
   }
 
   /** Lets go of the prefetched attempts (shutdown): none started. Returns them, to be handed back. */
@@ -148,13 +152,9 @@ export class QueueLoop {
    * handler is aborted, a prefetched job is not started. Returns how many handlers were aborted.
    */
   enforceLeases(now = performance.now()): number {
-    let aborted = 0;
-    for (const attempt of this.owned.expired(this.deps.clock, now)) {
-      if (!this.settle(attempt, 'lost', LEASE_NOT_PROVEN)) continue;
-      this.deps.sink.abandoned(attempt);
-      if (attempt.started) aborted += 1;
-    }
-    return aborted;
+    const given = this.owned.expired(this.deps.clock, now).filter((a) => this.settle(a, 'lost', LEASE_NOT_PROVEN));
+    for (const attempt of given) this.deps.sink.abandoned(attempt);
+    return given.filter((a) => a.started).length;
   }
 
   wake(): void {
@@ -172,9 +172,9 @@ export class QueueLoop {
     });
   }
 
-  /** Resolves when no handler runs, or at the deadline. */
+  /** Resolves when no handler runs and no slot is reserved, or at the deadline. */
   async whenIdle(deadline: number): Promise<void> {
-    if (this.running.size === 0) return;
+    if (this.running.size + this.reserved === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
       this.idle.push(() => {
@@ -273,9 +273,9 @@ export class QueueLoop {
     this.freeSlot(attempt);
   }
 
-  private freeSlot(attempt: RunningAttempt): void {
-    this.running.delete(attemptKey(attempt.job));
-    if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+  private freeSlot(attempt?: RunningAttempt): void {
+    if (attempt) this.running.delete(attemptKey(attempt.job));
+    if (this.running.size + this.reserved === 0) for (const resolve of this.idle.splice(0)) resolve();
     // A prefetched job takes the slot at once; the claim loop refills the prefetch.
     this.startPrefetched();
     this.wakeSoon();
