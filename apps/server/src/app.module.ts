@@ -8,6 +8,8 @@ import { actorOf } from './security';
 
 export interface AppOptions {
   databaseUrl: string;
+  /** Most pooled connections (the jobs module's dedicated session is one more). */
+  poolMax?: number;
   concurrency?: number;
   schema?: string;
   shutdownGracePeriodMs?: number;
@@ -28,7 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot({ type: 'postgres', url: options.databaseUrl, extra: { max: 20 } }),
+        TypeOrmModule.forRoot({ type: 'postgres', url: options.databaseUrl, poolSize: options.poolMax ?? 20 }),
         JobsModule.forRoot({
           isGlobal: true,
           migrationsRun: true,

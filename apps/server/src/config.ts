@@ -22,6 +22,8 @@ export interface ServerConfig {
   executionLog: string | undefined;
   /** `JOBS_API_ACCESS`: `full` (default) or `read-only` for every caller of the admin API. */
   apiAccess: 'full' | 'read-only';
+  /** `JOBS_DB_POOL_MAX`: most pooled connections of the process (its dedicated session is one more). */
+  poolMax: number;
 }
 
 function intFromEnv(name: string, min: number): number | undefined {
@@ -64,5 +66,6 @@ export function loadConfig(): ServerConfig {
     idempotencyWindowMs: intFromEnv('JOBS_IDEMPOTENCY_WINDOW_MS', 0),
     executionLog: process.env.JOBS_EXECUTION_LOG || undefined,
     apiAccess: accessFromEnv(),
+    poolMax: intFromEnv('JOBS_DB_POOL_MAX', 2) ?? 20,
   };
 }

@@ -1,6 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Lines of PostgreSQL's output kept to explain a failed start. */
+const LOG_LINES = 30;
 
 export interface EmbeddedDatabase {
   url: string;
@@ -43,6 +47,7 @@ export async function startEmbeddedPostgres(
   }
   const dir = resolve(dataDir);
   const port = options.port ?? (await freePort());
+  const log: string[] = [];
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
@@ -51,16 +56,55 @@ export async function startEmbeddedPostgres(
     password: 'postgres',
     persistent: options.persistent ?? true,
     createPostgresUser: isRoot,
-    onLog: () => undefined,
+    onLog: (message: unknown) => keep(String(message)),
     onError: (message: unknown) => {
       const text = String(message).trim();
+      keep(text);
       if (text) process.stderr.write(`[postgres] ${text}\n`);
     },
   });
+  function keep(text: string): void {
+    for (const line of text.split('\n')) if (line.trim()) log.push(line.trim());
+    log.splice(0, Math.max(0, log.length - LOG_LINES));
+  }
   if (!existsSync(`${dir}/PG_VERSION`)) {
     mkdirSync(resolve(dir, '..'), { recursive: true });
     await pg.initialise();
   }
-  await pg.start();
+  await stopLeftover(dir);
+  try {
+    await pg.start();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err ?? 'no reason given');
+    throw new Error(`Embedded PostgreSQL did not start in ${dir} (${reason}). Its last output:\n${log.join('\n')}`);
+  }
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, dataDir: dir, stop: () => pg.stop() };
+}
+
+/**
+ * A server stopped uncleanly (SIGKILL, a crash) leaves its embedded PostgreSQL running on the data
+ * directory, and a second one cannot start there. Stops that leftover (a fast shutdown: its clients
+ * are gone with the process that started it) and waits for it to exit; a stale `postmaster.pid` of a
+ * process that no longer runs is left to PostgreSQL, which removes it.
+ */
+async function stopLeftover(dir: string): Promise<void> {
+  const pidFile = `${dir}/postmaster.pid`;
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !running(pid)) return;
+  process.stderr.write(`Embedded PostgreSQL of an earlier run (pid ${pid}) still runs on ${dir}: stopping it\n`);
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; running(pid); waited += 100) {
+    if (waited >= 30_000) throw new Error(`Embedded PostgreSQL of an earlier run (pid ${pid}) did not stop`);
+    await sleep(100);
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register({
       databaseUrl,
+      poolMax: config.poolMax,
       concurrency: config.concurrency,
       schema: config.schema,
       shutdownGracePeriodMs: config.shutdownGracePeriodMs,

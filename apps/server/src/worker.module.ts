@@ -15,7 +15,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         JobsModule.forRoot({
-          connection: { url: options.databaseUrl },
+          connection: { url: options.databaseUrl, poolSize: options.poolMax },
           migrationsRun: true,
           schema: options.schema,
           concurrency: options.concurrency,

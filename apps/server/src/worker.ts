@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(
     WorkerModule.register({
       databaseUrl: config.databaseUrl,
+      poolMax: config.poolMax,
       concurrency: config.concurrency,
       schema: config.schema,
       shutdownGracePeriodMs: config.shutdownGracePeriodMs,

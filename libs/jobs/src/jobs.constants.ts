@@ -17,7 +17,7 @@ export const DEFAULTS = {
   concurrency: 10,
   pollIntervalMs: 1_000,
   leaseMs: 30_000,
-  livenessCheckMs: 500,
+  livenessCheckMs: 250,
   shutdownGracePeriodMs: 10_000,
   maxAttempts: 5,
   timeoutMs: 15 * 60_000,

@@ -14,19 +14,23 @@ import {
   ScheduleConflictError,
   ScheduleNotFoundError,
 } from '../errors';
+import { unavailableError } from '../storage/database-errors';
 
 /**
  * Maps the module's errors to HTTP answers with a JSON body that names what was wrong. A client's
  * mistake is a 4xx logged as one warning line (no stack: a flood of bad requests must not flood the
  * log with traces). Input checks refuse what PostgreSQL cannot store before anything is written; a
  * value that still reaches the database and is refused there as data (SQLSTATE class 22) is a 400
- * too, never a 500. Anything else is Nest's: a 500, logged with its stack.
+ * too, never a 500; a database that cannot be reached or is out of connections is a 503 with
+ * Retry-After. Anything else is Nest's: a 500, logged with its stack.
  */
 @Catch()
 export class JobsExceptionFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('JobsApi');
 
-  override catch(error: unknown, host: ArgumentsHost): void {
+  override catch(thrown: unknown, host: ArgumentsHost): void {
+    // A database that is down or out of connections is a 503 whatever the request was, not a 500.
+    const error = thrown instanceof JobsError ? thrown : (unavailableError('answer', thrown) ?? thrown);
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();

@@ -94,8 +94,10 @@ export class JobsUnavailableError extends JobsError {
   constructor(
     readonly action: string,
     override readonly cause: Error,
+    /** Unreachable, or reachable but out of connections (or another resource) for now. */
+    readonly fault: 'unreachable' | 'busy' = 'unreachable',
   ) {
-    super(`Cannot ${action}: the database is unreachable (${cause.message})`);
+    super(`Cannot ${action}: the database is ${fault === 'busy' ? 'busy' : 'unreachable'} (${cause.message})`);
   }
 }
 

@@ -51,7 +51,9 @@ export interface JobsModuleOptions {
   /** Lease of a running job, renewed while it runs (default 30 s). The fallback for failures
    * session liveness cannot see (a frozen or partitioned node). */
   leaseMs?: number;
-  /** How often each node looks for dead nodes and expired leases (default 500 ms). */
+  /** How often each node looks for dead nodes and expired leases (default 250 ms). A crashed node is
+   * declared dead once its session has stayed gone for 900 ms after a sweep saw it go, so its jobs run
+   * again within about this plus two sweeps. */
   livenessCheckMs?: number;
   /** Time running jobs get to finish at shutdown before they are handed back (default 10 s). */
   shutdownGracePeriodMs?: number;

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Queryable } from '../storage/database';
 import type { NodesRepository, SweepResult } from '../storage/nodes.repository';
+import { SESSION_GRACE_MS, type LeaseClock } from './lease-clock';
 
 /** After a PostgreSQL restart, how long a node that is back waits before it declares dead the
  * nodes that are not: every live node's listener retries at least once a second
@@ -12,10 +13,15 @@ export const RESTART_GRACE_MS = 2_500;
  *
  * Liveness has two signals. The session: the node holds an advisory lock on its dedicated
  * connection, which PostgreSQL releases the moment the process dies (the operating system closes
- * its sockets), so a dead node is seen within one sweep. The heartbeat: a node whose `last_seen` is
- * older than its lease is dead too (frozen, partitioned). A PostgreSQL restart ends every session,
- * so the lock test only applies to sessions started since the server did; a node whose session
- * predates the restart is dead once the sweeping node has itself been back for `RESTART_GRACE_MS`.
+ * its sockets). A free lock is not death yet: a live node's session can drop too (a terminated
+ * backend, a pooler restart, a network blip), and such a node reconnects and takes its lock again at
+ * once. So a node is dead when its lock has stayed free for `SESSION_GRACE_MS` since a sweep first
+ * saw it free; a crashed node's jobs run again about a second after the crash. The heartbeat: a node
+ * whose `last_seen` is older than its lease is dead too (frozen, partitioned). A PostgreSQL restart
+ * ends every session, so the lock test only applies to sessions started since the server did; a node
+ * whose session predates the restart is dead once the sweeping node has itself been back for
+ * `RESTART_GRACE_MS`. Every registration and heartbeat that succeeds is a proof for this node's own
+ * `LeaseClock`, counted from when it was sent.
  */
 export class NodeLiveness {
   private lockKey: number | null = null;
@@ -26,18 +32,28 @@ export class NodeLiveness {
     private readonly nodes: NodesRepository,
     private readonly nodeId: string,
     private readonly queues: Record<string, number>,
+    private readonly clock: LeaseClock,
     private readonly logger: Logger,
   ) {}
 
   /** Run on the dedicated connection after every (re)connect: take the lock, then say we are live. */
   async onSession(session: Queryable): Promise<void> {
-    this.lockKey = await this.nodes.registerSession(session, { id: this.nodeId, queues: this.queues }, this.lockKey);
+    const sentAt = performance.now();
+    const node = { id: this.nodeId, queues: this.queues, leaseMs: this.clock.leaseMs };
+    this.lockKey = await this.nodes.registerSession(session, node, this.lockKey);
+    this.clock.sessionProved(sentAt);
+    this.clock.heartbeatProved(sentAt);
     this.confirmedAt = Date.now();
   }
 
+  /** A round trip on the registered session, sent at `sentAt` (monotonic), succeeded. */
+  sessionAnswered(sentAt: number): void {
+    this.clock.sessionProved(sentAt);
+  }
+
   /** Returns false when the registry no longer has this node: others declared it dead. */
-  async heartbeat(running: number, stopping: boolean): Promise<boolean> {
-    const alive = await this.nodes.heartbeat(this.nodeId, running, stopping);
+  async heartbeat(running: number, stopping: boolean, timeoutMs: number): Promise<boolean> {
+    const alive = await this.nodes.heartbeat(this.nodeId, running, stopping, timeoutMs);
     this.confirmedAt = alive ? Date.now() : 0;
     return alive;
   }
@@ -48,7 +64,7 @@ export class NodeLiveness {
   }
 
   async sweep(staleMs: number): Promise<SweepResult> {
-    const result = await this.nodes.sweep(this.nodeId, staleMs, RESTART_GRACE_MS);
+    const result = await this.nodes.sweep(this.nodeId, staleMs, RESTART_GRACE_MS, SESSION_GRACE_MS);
     if (result.nodes.length > 0) {
       this.logger.warn(
         `Node(s) ${result.nodes.join(', ')} died: put ${result.jobs} of their running jobs back in the queue`,

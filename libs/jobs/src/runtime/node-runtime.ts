@@ -5,6 +5,7 @@ import type { Job } from '../interfaces';
 import { DEFAULTS } from '../jobs.constants';
 import type { JobsStorage } from '../storage/jobs-storage';
 import { DetachBudget } from './detach-budget';
+import { LeaseClock } from './lease-clock';
 import { LeaseKeeper } from './lease-keeper';
 import { Maintenance } from './maintenance';
 import { NodeLiveness } from './node-liveness';
@@ -15,7 +16,7 @@ import { QueueLoop } from './queue-loop';
 import { QueueSettingsFollower } from './queue-settings-follower';
 import { RetentionPruner } from './retention-pruner';
 import { ScheduleLoop } from './schedule-loop';
-import type { RuntimeObserver } from './runtime-observer';
+import type { AttemptFailure, RuntimeObserver } from './runtime-observer';
 import type { OutcomeSink, RunningAttempt } from './running-attempt';
 import { drainAndHandBack } from './shutdown';
 import { TableUpkeep } from './table-upkeep';
@@ -40,6 +41,8 @@ export interface NodeRuntimeDeps {
 export class NodeRuntime implements OutcomeSink {
   private readonly loops = new Map<string, QueueLoop>();
   private readonly writer: OutcomeWriter;
+  /** What this node can prove of its leases, by its monotonic clock. */
+  private readonly clock: LeaseClock;
   /** Node-wide allowance of timed-out handlers let go of from their slots (`maxDetachedHandlers`). */
   private readonly detachBudget: DetachBudget;
   private listener?: NotificationListener;
@@ -57,7 +60,13 @@ export class NodeRuntime implements OutcomeSink {
   private shuttingDown = false;
 
   constructor(private readonly deps: NodeRuntimeDeps) {
-    this.writer = new OutcomeWriter(deps.storage.attempts, deps.nodeId, deps.logger);
+    this.clock = new LeaseClock(deps.options.leaseMs);
+    // Statistics count what the database accepted, never a completion the fence refused.
+    const accepted = {
+      succeeded: (a: RunningAttempt) => deps.observer?.attemptSucceeded(a.job, a.startedAt),
+      failed: (a: RunningAttempt, failure: AttemptFailure) => deps.observer?.attemptFailed(a.job, a.startedAt, failure),
+    };
+    this.writer = new OutcomeWriter(deps.storage.attempts, deps.nodeId, accepted, deps.logger);
     this.detachBudget = new DetachBudget(deps.options.maxDetachedHandlers);
   }
 
@@ -103,12 +112,13 @@ export class NodeRuntime implements OutcomeSink {
         observer: this.deps.observer,
         logger,
         detachBudget: this.detachBudget,
-        mayClaim: () => this.writer.mayClaim(),
+        clock: this.clock,
+        mayClaim: () => this.clock.mayClaim() && this.writer.mayClaim(),
       });
       this.loops.set(queue, loop);
     }
     const queueSizes = Object.fromEntries([...this.loops].map(([q, loop]) => [q, loop.concurrency]));
-    const liveness = new NodeLiveness(storage.nodes, nodeId, queueSizes, logger);
+    const liveness = new NodeLiveness(storage.nodes, nodeId, queueSizes, this.clock, logger);
     this.liveness = liveness;
     const { wake } = storage.channels;
     this.listener = new NotificationListener(
@@ -116,6 +126,7 @@ export class NodeRuntime implements OutcomeSink {
       {
         onNotify: (channel, payload) => (channel === wake ? this.wake(payload) : this.cancelLocal(payload)),
         onSession: (connection) => liveness.onSession(connection),
+        onAnswered: (sentAt) => liveness.sessionAnswered(sentAt),
         onConnected: () => {
           this.wakeAll();
           // After a reconnect, learn at once whether our running jobs are still ours.
@@ -144,6 +155,7 @@ export class NodeRuntime implements OutcomeSink {
     this.leases = new LeaseKeeper(
       storage.attempts,
       liveness,
+      this.clock,
       () => this.loops.values(),
       nodeId,
       options,
@@ -166,7 +178,9 @@ export class NodeRuntime implements OutcomeSink {
   reserve(queue: string, type: string): { start(job: Job): void; release(): void } | null {
     const loop = this.loops.get(queue);
     if (!loop || this.shuttingDown || !loop.reserve(type)) return null;
-    return { start: (job) => loop.startReserved(job), release: () => loop.releaseReserved() };
+    // Sent after this, the insert's lease is proven from now.
+    const sentAt = performance.now();
+    return { start: (job) => loop.startReserved(job, sentAt), release: () => loop.releaseReserved() };
   }
 
   /** Look for work in `queue` now (in-process enqueue, or a notification). */
@@ -217,9 +231,11 @@ export class NodeRuntime implements OutcomeSink {
   }
 
   completed(attempt: RunningAttempt): void {
-    const { job } = attempt;
-    this.writer.completed({ id: job.id, attempt: job.attempts });
-    this.deps.observer?.attemptSucceeded(job, attempt.startedAt);
+    this.writer.completed(attempt);
+  }
+
+  abandoned(attempt: RunningAttempt): void {
+    this.writer.gaveUp(attempt);
   }
 
   failed(attempt: RunningAttempt, thrown: unknown, outcome: 'failed' | 'timed_out'): void {
@@ -231,8 +247,7 @@ export class NodeRuntime implements OutcomeSink {
       this.deps.registry,
       this.deps.options,
     );
-    this.deps.observer?.attemptFailed(attempt.job, attempt.startedAt, failure);
-    this.writer.failed(write);
+    this.writer.failed(attempt, write, failure);
   }
 
   /** Stops claiming, lets running jobs finish within the grace period, writes what finished, hands
@@ -270,6 +285,6 @@ export class NodeRuntime implements OutcomeSink {
   }
 
   private cancelLocal(id: string): void {
-    for (const loop of this.loops.values()) loop.settle(id, 'canceled', new Error('Job canceled'));
+    for (const loop of this.loops.values()) loop.settleJob(id, 'canceled', new Error('Job canceled'));
   }
 }

@@ -1,6 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { JobsStorage } from '../storage/jobs-storage';
 import type { ListenerConnection } from '../storage/listener-connection';
+import { SESSION_CHECK_MS, SESSION_GRACE_MS } from './lease-clock';
+import { ThrottledWarning } from './throttled-warning';
 
 /** At most a second between reconnects: after a database restart the node must be back (and
  * re-registered) well within RESTART_GRACE_MS, or the other nodes declare it dead. */
@@ -14,12 +16,17 @@ export interface ListenerHandlers {
   onSession?(connection: ListenerConnection): Promise<void>;
   /** The listener (re)connected: notifications may have been missed, so look for work now. */
   onConnected(): void;
+  /** A check sent at `sentAt` (monotonic ms) on the connection was answered: the session was alive then. */
+  onAnswered?(sentAt: number): void;
 }
 
 /**
- * Keeps a dedicated connection LISTENing on the module's channels. It reconnects with backoff when
- * the connection drops, and checks itself with a query every `healthCheckMs`, so a listener that
- * died silently is replaced instead of leaving pick-up to the polling fallback.
+ * Keeps a dedicated connection LISTENing on the module's channels; it is also the node's session (see
+ * `NodeLiveness`). It reconnects when the connection drops (the first retry at once: a live node must
+ * take its session lock again within `SESSION_GRACE_MS`), and checks it with a round trip every
+ * `checkEveryMs`, each answer a proof that the session was alive when the check was sent. A check is
+ * never queued behind one still unanswered (the client would only pile them up on a silent socket);
+ * one unanswered for `SESSION_GRACE_MS` means the connection is dead, and it is replaced.
  */
 export class NotificationListener {
   private connection: ListenerConnection | null = null;
@@ -27,17 +34,22 @@ export class NotificationListener {
   private failures = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private healthTimer?: NodeJS.Timeout;
+  /** When the check in flight was sent (monotonic ms), if one is. */
+  private checkSentAt: number | null = null;
+  private readonly warning: ThrottledWarning;
 
   constructor(
     private readonly storage: JobsStorage,
     private readonly handlers: ListenerHandlers,
     private readonly logger: Logger,
-    private readonly healthCheckMs = 10_000,
-  ) {}
+    private readonly checkEveryMs = SESSION_CHECK_MS,
+  ) {
+    this.warning = new ThrottledWarning(logger);
+  }
 
   async start(): Promise<void> {
     await this.connect();
-    this.healthTimer = setInterval(() => void this.check(), this.healthCheckMs);
+    this.healthTimer = setInterval(() => void this.check(), this.checkEveryMs);
     this.healthTimer.unref();
   }
 
@@ -81,10 +93,20 @@ export class NotificationListener {
   private async check(): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
+    const now = performance.now();
+    if (this.checkSentAt !== null) {
+      if (now - this.checkSentAt > SESSION_GRACE_MS)
+        this.lost(connection, new Error(`no answer on the session for ${Math.round(now - this.checkSentAt)} ms`));
+      return;
+    }
+    this.checkSentAt = now;
     try {
       await connection.check();
+      if (this.connection === connection) this.handlers.onAnswered?.(now);
     } catch (err) {
       this.lost(connection, err as Error);
+    } finally {
+      if (this.checkSentAt === now) this.checkSentAt = null;
     }
   }
 
@@ -93,10 +115,12 @@ export class NotificationListener {
     if (this.closed) return;
     if (connection && this.connection === connection) this.connection = null;
     else if (this.connection !== null || this.reconnectTimer) return;
+    this.checkSentAt = null;
     void connection?.close();
     this.failures += 1;
-    const delay = Math.min(MAX_RECONNECT_DELAY_MS, 100 * 2 ** Math.min(this.failures, 5));
-    this.logger.warn(`Notification listener lost (${err.message}); reconnecting in ${delay} ms, polling meanwhile`);
+    // At once the first time (a dropped session of a live node), then backing off.
+    const delay = this.failures === 1 ? 0 : Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(this.failures, 5));
+    this.warning.warn(`Notification listener lost (${err.message}); reconnecting, polling meanwhile`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.connect();

@@ -1,4 +1,3 @@
-import type { OwnedAttempt } from '../interfaces';
 import type { RunningAttempt } from './running-attempt';
 
 /** Most jobs a queue loop holds claimed but not started. */
@@ -11,14 +10,20 @@ const MIN_HORIZON_MS = 2;
 const MIN_SAMPLE_MS = 10;
 /** Time constant of the start rate's moving average: a pause this long takes ~63 % of it away. */
 const RATE_TAU_MS = 100;
+/** Jobs whose handlers take longer than this (a moving average) are never prefetched: a slot frees up
+ * too seldom for a claim's round trip to matter, and a job held here would wait for one while another
+ * node could start it now. */
+export const PREFETCH_MAX_JOB_MS = 100;
 
 /**
  * A queue loop's prefetch: jobs claimed (and counted started) beyond its free slots when the queue
  * has a backlog, so that a slot that frees up starts the next job without waiting for a claim's
  * round trip. It covers the starts expected during about two claim round trips at the loop's
  * current start rate (a moving average over about 100 ms): fast jobs get a deeper prefetch (up to
- * `MAX_PREFETCH`), slow ones little or none. So a crash of the node costs an attempt only to the
- * jobs it would have started within those round trips.
+ * `MAX_PREFETCH`). Only for fast jobs (`PREFETCH_MAX_JOB_MS`, by the handlers' observed durations;
+ * none until some were seen): a slow job is claimed only for a free slot, so it never waits here while
+ * an idle node could run it. So a crash of the node costs an attempt only to the jobs it would have
+ * started within those round trips.
  */
 export class Prefetch {
   /** Claimed, not started, in claim order. */
@@ -34,9 +39,21 @@ export class Prefetch {
   private ratePerMs = 0;
   private sampleStart = performance.now();
   private sampleStarts = 0;
+  /** Handlers' durations (a moving average), in ms; null until one ended. */
+  private durationMs: number | null = null;
 
   get size(): number {
     return this.queue.length;
+  }
+
+  /** Whether the loop's jobs are fast enough to be prefetched. */
+  get fast(): boolean {
+    return this.durationMs !== null && this.durationMs < PREFETCH_MAX_JOB_MS;
+  }
+
+  /** A handler took `ms`. */
+  observeDuration(ms: number): void {
+    this.durationMs = this.durationMs === null ? ms : this.durationMs + 0.2 * (ms - this.durationMs);
   }
 
   /** Whether the last claim found more jobs than free slots. */
@@ -44,20 +61,32 @@ export class Prefetch {
     return this.backlog;
   }
 
+  /** How many jobs to claim now for `free` slots (0: none). */
+  want(free: number): number {
+    const target = this.target();
+    // Claim when the prefetch is empty and slots are idle, or to refill it before it runs dry: at half
+    // its target. (Idle slots with prefetched jobs wait for those to be armed.)
+    if (this.queue.length > 0 && this.queue.length > target / 2) return 0;
+    // Fast jobs: one beyond the free slots at least (if it comes back, the queue has a backlog).
+    return free + Math.max(target, free > 0 && this.fast ? 1 : 0) - this.queue.length;
+  }
+
   /** Jobs to claim beyond the free slots now: none unless the queue has a backlog (a job that
    * arrives in an idle queue is claimed when a slot is free, so it cannot wait behind others). */
-  target(): number {
+  private target(): number {
     const rate = this.rate();
     const horizonMs = Math.max(MIN_HORIZON_MS, HORIZON_ROUND_TRIPS * this.claimRttMs);
+    if (!this.fast) return 0;
     return this.backlog ? Math.min(MAX_PREFETCH, Math.max(this.boost, Math.floor(rate * horizonMs))) : 0;
   }
 
   /**
-   * A claim for `free` slots (and more) got `got` jobs in `ms`: more than the slots means a backlog.
-   * `idle`: slots that sat idle when it came back, with nothing prefetched (starved).
+   * A claim for `free` slots (`want` jobs in all) got `got` jobs in `ms`: more than the slots, or all it
+   * asked for, means a backlog. `idle`: slots that sat idle when it came back, with nothing prefetched
+   * (starved).
    */
-  claimed(free: number, got: number, ms: number, idle: number): void {
-    this.backlog = got > free;
+  claimed(free: number, want: number, got: number, ms: number, idle: number): void {
+    this.backlog = got > free || (got > 0 && got === want);
     this.claimRttMs += 0.3 * (ms - this.claimRttMs);
     if (this.backlog && idle > 0 && this.queue.length === 0)
       this.boost = Math.min(MAX_PREFETCH, Math.max(1, this.boost) * 2);
@@ -89,8 +118,8 @@ export class Prefetch {
   }
 
   /** Empties the prefetch (shutdown); returns what it held. */
-  drain(): OwnedAttempt[] {
-    const all = this.queue.map((a) => ({ id: a.job.id, attempt: a.job.attempts }));
+  drain(): RunningAttempt[] {
+    const all = this.queue;
     this.queue = [];
     return all;
   }

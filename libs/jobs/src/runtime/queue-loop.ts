@@ -6,9 +6,12 @@ import type { AttemptsRepository } from '../storage/attempts.repository';
 import type { JobsRepository } from '../storage/jobs.repository';
 import { AttemptRunner } from './attempt-runner';
 import type { DetachBudget } from './detach-budget';
+import { HANDED_BACK, LEASE_NOT_PROVEN, type LeaseClock } from './lease-clock';
 import { Prefetch } from './prefetch';
 import type { RuntimeObserver } from './runtime-observer';
+import { OwnedAttempts } from './owned-attempts';
 import { attemptKey, type OutcomeSink, type RunningAttempt, type SettledReason } from './running-attempt';
+import { ThrottledWarning } from './throttled-warning';
 
 export interface QueueLoopDeps {
   queue: string;
@@ -22,9 +25,11 @@ export interface QueueLoopDeps {
   observer?: RuntimeObserver;
   logger: Logger;
   detachBudget?: DetachBudget;
-  /** False while the node's outcome writes are backed up: claiming more would only pile up
-   * finished jobs whose leases are no longer renewed. */
-  mayClaim?: () => boolean;
+  /** What the node can prove of its leases: nothing starts past its deadline. */
+  clock: LeaseClock;
+  /** False while the node cannot prove itself alive for a while, or its outcome writes are backed up
+   * (claiming more would only pile up finished jobs whose leases are no longer renewed). */
+  mayClaim(): boolean;
 }
 
 /**
@@ -34,11 +39,13 @@ export interface QueueLoopDeps {
  * at a time; wake-ups that arrive meanwhile are folded into the next claim.
  */
 export class QueueLoop {
+  readonly queue: string;
+  /** The configured concurrency (see `limit`). */
+  readonly concurrency: number;
   /** Every handler in flight, settled or not, except detached ones: what occupies the slots. */
   readonly running = new Map<string, RunningAttempt>();
-  /** The attempts this node still owns, by job id (a job has at most one owned attempt), started
-   * or prefetched. */
-  private readonly owned = new Map<string, RunningAttempt>();
+  /** The attempts this node still owns, started or prefetched. */
+  readonly owned = new OwnedAttempts();
   private readonly prefetch = new Prefetch();
   /** Slots promised to jobs this node is inserting already started (`reserve`). */
   private reserved = 0;
@@ -53,13 +60,14 @@ export class QueueLoop {
   private fetchFailures = 0;
   private wakeQueued = false;
   private idle: Array<() => void> = [];
+  private readonly claimWarning: ThrottledWarning;
 
   constructor(private readonly deps: QueueLoopDeps) {
     this.runner = new AttemptRunner({
       ...deps,
       ended: (attempt, thrown, threw) => this.ended(attempt, thrown, threw),
       timedOut: (attempt, error) => {
-        this.disown(attempt);
+        this.owned.remove(attempt);
         deps.sink.failed(attempt, error, 'timed_out');
       },
       detached: (attempt) => {
@@ -68,14 +76,9 @@ export class QueueLoop {
       },
       holdsSlot: (attempt) => this.running.get(attemptKey(attempt.job)) === attempt,
     });
-  }
-
-  get queue(): string {
-    return this.deps.queue;
-  }
-
-  get concurrency(): number {
-    return this.deps.concurrency;
+    this.claimWarning = new ThrottledWarning(deps.logger);
+    this.queue = deps.queue;
+    this.concurrency = deps.concurrency;
   }
 
   /** Handlers it may run at once now: the run-time setting of the queue, else its concurrency. */
@@ -106,12 +109,9 @@ export class QueueLoop {
     await this.fetching;
   }
 
-  /**
-   * Promises a slot to a job of `type` that this node is about to insert already started, skipping
-   * the claim: only when the queue is idle here (a free slot, nothing prefetched, no backlog seen
-   * by the last claim), so the job does not jump ahead of others waiting. Then `startReserved` or
-   * `releaseReserved`.
-   */
+  /** Promises a slot to a job of `type` this node is about to insert already started (no claim): only
+   * when the queue is idle here (a free slot, nothing prefetched, no backlog seen by the last claim), so
+   * the job does not jump ahead of others waiting. Then `startReserved` or `releaseReserved`. */
   reserve(type: string): boolean {
     if (this.stopped || !this.deps.registry.get(type)) return false;
     if (this.prefetch.size > 0 || this.prefetch.hasBacklog) return false;
@@ -120,25 +120,41 @@ export class QueueLoop {
     return true;
   }
 
-  /** The reserved slot's job was inserted started: run it now. */
-  startReserved(job: Job): void {
+  /** The reserved slot's job was inserted started: run it now, or hand it back if the loop stopped
+   * meanwhile (a shutdown waits for reserved slots, so the job is not left running). */
+  startReserved(job: Job, leaseSentAt: number): void {
     this.reserved -= 1;
-    this.prefetch.countStart();
-    this.run(this.own(job));
+    const attempt = this.owned.add(job, leaseSentAt);
+    if (!this.stopped) {
+      this.prefetch.countStart();
+      this.run(attempt);
+    } else if (this.settle(attempt, 'released', HANDED_BACK)) {
+      this.deps.sink.abandoned(attempt);
+      this.freeSlot();
+    }
   }
 
   /** The reserved slot is not needed after all (the insert failed, or the queue is paused). */
   releaseReserved(): void {
     this.reserved -= 1;
-    this.wakeSoon();
+    this.freeSlot();
   }
 
-  /** Lets go of the prefetched attempts (shutdown): none of them started. Returns them, to be
-   * handed back. */
+  /** Lets go of the prefetched attempts (shutdown): none started. Returns them, to be handed back. */
   dropPrefetched(): OwnedAttempt[] {
-    const dropped = this.prefetch.drain();
-    for (const { id } of dropped) this.settle(id, 'released', new Error('Worker shutting down: job handed back'));
-    return dropped;
+    const dropped = this.prefetch.drain().filter((a) => this.settle(a, 'released', HANDED_BACK));
+    return dropped.map((a) => ({ id: a.job.id, attempt: a.job.attempts }));
+  }
+
+  /**
+   * Gives up every owned attempt whose lease this node can no longer prove (its deadline passed by
+   * the monotonic clock: renewals failing, session gone, or the process was frozen): a running
+   * handler is aborted, a prefetched job is not started. Returns how many handlers were aborted.
+   */
+  enforceLeases(now = performance.now()): number {
+    const given = this.owned.expired(this.deps.clock, now).filter((a) => this.settle(a, 'lost', LEASE_NOT_PROVEN));
+    for (const attempt of given) this.deps.sink.abandoned(attempt);
+    return given.filter((a) => a.started).length;
   }
 
   wake(): void {
@@ -156,9 +172,9 @@ export class QueueLoop {
     });
   }
 
-  /** Resolves when no handler runs, or at the deadline. */
+  /** Resolves when no handler runs and no slot is reserved, or at the deadline. */
   async whenIdle(deadline: number): Promise<void> {
-    if (this.running.size === 0) return;
+    if (this.running.size + this.reserved === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
       this.idle.push(() => {
@@ -168,19 +184,18 @@ export class QueueLoop {
     });
   }
 
-  /** Attempts this node still owns (running, not settled): the ones whose lease it renews. */
-  ownedAttempts(): OwnedAttempt[] {
-    return [...this.owned.values()].map((r) => ({ id: r.job.id, attempt: r.job.attempts }));
+  /** Settles every owned attempt of job `id` (canceled by an operator). */
+  settleJob(id: string, reason: SettledReason, cause: Error): void {
+    for (const attempt of this.owned.ofJob(id)) this.settle(attempt, reason, cause);
   }
 
-  /** The node no longer owns this job (canceled, lease lost, handed back): abort its handler, or
-   * forget it if it was only prefetched. */
-  settle(id: string, reason: SettledReason, cause: Error): RunningAttempt | undefined {
-    const attempt = this.owned.get(id);
-    if (!attempt || !this.runner.settle(attempt, reason, cause)) return undefined;
-    this.disown(attempt);
+  /** The node no longer owns this attempt (lease lost, handed back): abort its handler, or forget it if
+   * it was only prefetched. False if it was settled already. */
+  settle(attempt: RunningAttempt, reason: SettledReason, cause: Error): boolean {
+    if (!this.runner.settle(attempt, reason, cause)) return false;
+    this.owned.remove(attempt);
     this.prefetch.remove(attempt);
-    return attempt;
+    return true;
   }
 
   private async fetchLoop(): Promise<void> {
@@ -193,14 +208,9 @@ export class QueueLoop {
         const free = concurrency - this.running.size - this.reserved;
         // Over a lowered limit (or set to 0): claim nothing until the running handlers are below it.
         if (free < 0 || concurrency === 0) break;
-        const target = this.prefetch.target();
-        // Claim when the prefetch is empty and slots are idle, or to refill it before it runs dry:
-        // at half its target. (Idle slots with prefetched jobs wait for those to be armed.)
-        if (this.prefetch.size > 0 && this.prefetch.size > target / 2) break;
-        // One job beyond the free slots at least: if it comes back, the queue has a backlog.
-        const want = free + Math.max(target, free > 0 ? 1 : 0) - this.prefetch.size;
+        const want = this.prefetch.want(free);
         if (want <= 0) break;
-        if (this.deps.mayClaim && !this.deps.mayClaim()) {
+        if (!this.deps.mayClaim()) {
           this.retryLater(20);
           break;
         }
@@ -209,9 +219,9 @@ export class QueueLoop {
         const jobs = await attempts.claim(queue, types, want, nodeId, options.leaseMs);
         this.fetchFailures = 0;
         const idle = concurrency - this.running.size - this.reserved;
-        this.prefetch.claimed(free, jobs.length, performance.now() - sentAt, idle);
+        this.prefetch.claimed(free, want, jobs.length, performance.now() - sentAt, idle);
         for (const job of jobs) {
-          const attempt = this.own(job);
+          const attempt = this.owned.add(job, sentAt);
           if (this.running.size + this.reserved < concurrency) {
             this.prefetch.countStart();
             this.run(attempt);
@@ -222,22 +232,9 @@ export class QueueLoop {
       this.startPrefetched();
     } catch (err) {
       this.fetchFailures += 1;
-      const delay = Math.min(2_000, 100 * 2 ** Math.min(this.fetchFailures, 5));
-      this.deps.logger.warn(
-        `Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying in ${delay} ms`,
-      );
-      this.retryLater(delay);
+      this.claimWarning.warn(`Claiming jobs of queue "${queue}" failed (${(err as Error).message}); retrying`);
+      this.retryLater(Math.min(2_000, 100 * 2 ** Math.min(this.fetchFailures, 5)));
     }
-  }
-
-  private own(job: Job): RunningAttempt {
-    const attempt: RunningAttempt = {
-      job,
-      startedAt: job.startedAt ?? new Date(),
-      settled: null,
-    };
-    this.owned.set(job.id, attempt);
-    return attempt;
   }
 
   /** Starts prefetched attempts in the free slots. */
@@ -246,12 +243,19 @@ export class QueueLoop {
     while (this.running.size + this.reserved < this.limit) {
       const attempt = this.prefetch.take();
       if (!attempt) break;
-      attempt.startedAt = new Date();
       this.run(attempt);
     }
   }
 
+  /** Starts the handler, unless the attempt's lease can no longer be proven (a claim answered late, a
+   * prefetched job after the process was paused): then it is given up unstarted. */
   private run(attempt: RunningAttempt): void {
+    if (!this.deps.clock.holds(attempt)) {
+      this.enforceLeases();
+      return;
+    }
+    attempt.started = true;
+    attempt.startedAt = new Date();
     this.running.set(attemptKey(attempt.job), attempt);
     this.deps.observer?.attemptStarted(attempt.job, attempt.startedAt);
     this.runner.start(attempt);
@@ -260,7 +264,8 @@ export class QueueLoop {
   /** The handler returned or threw: its slot is free, and its outcome is written if the node still
    * owned the attempt. */
   private ended(attempt: RunningAttempt, thrown: unknown, threw: boolean): void {
-    this.disown(attempt);
+    this.prefetch.observeDuration(Date.now() - attempt.startedAt.getTime());
+    this.owned.remove(attempt);
     if (!attempt.settled) {
       if (threw) this.deps.sink.failed(attempt, thrown, 'failed');
       else this.deps.sink.completed(attempt);
@@ -268,20 +273,15 @@ export class QueueLoop {
     this.freeSlot(attempt);
   }
 
-  private disown(attempt: RunningAttempt): void {
-    if (this.owned.get(attempt.job.id) === attempt) this.owned.delete(attempt.job.id);
-  }
-
-  private freeSlot(attempt: RunningAttempt): void {
-    this.running.delete(attemptKey(attempt.job));
-    if (this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+  private freeSlot(attempt?: RunningAttempt): void {
+    if (attempt) this.running.delete(attemptKey(attempt.job));
+    if (this.running.size + this.reserved === 0) for (const resolve of this.idle.splice(0)) resolve();
     // A prefetched job takes the slot at once; the claim loop refills the prefetch.
     this.startPrefetched();
     this.wakeSoon();
   }
 
-  /** Handlers that finish in the same turn of the event loop free their slots together: claim
-   * for all of them in one statement, not one claim for the first and another for the rest. */
+  /** Handlers ending in one turn of the event loop free their slots together: one claim for them all. */
   private wakeSoon(): void {
     if (this.wakeQueued) return;
     this.wakeQueued = true;

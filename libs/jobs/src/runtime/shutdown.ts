@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { OwnedAttempt } from '../interfaces';
 import type { AttemptsRepository } from '../storage/attempts.repository';
+import { HANDED_BACK } from './lease-clock';
 import type { OutcomeWriter } from './outcome-writer';
 import type { QueueLoop } from './queue-loop';
 
@@ -38,9 +39,9 @@ export async function drainAndHandBack(
   await writer.flush(flushDeadline);
   const unfinished: OwnedAttempt[] = [];
   for (const loop of loops) {
-    for (const { id, attempt } of loop.ownedAttempts()) {
-      if (loop.settle(id, 'released', new Error('Worker shutting down: job handed back')))
-        unfinished.push({ id, attempt });
+    for (const attempt of loop.owned.all()) {
+      if (loop.settle(attempt, 'released', HANDED_BACK))
+        unfinished.push({ id: attempt.job.id, attempt: attempt.job.attempts });
     }
   }
   await handBack(unfinished, attempts, nodeId, logger, 'unfinished');

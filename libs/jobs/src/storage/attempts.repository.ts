@@ -1,6 +1,7 @@
 import type { FailedAttempt, Job, OwnedAttempt } from '../interfaces';
 import type { Database } from './database';
 import { toClaimedJob, type ClaimedRow } from './job-row';
+import { abandonStatement } from './statements/abandon.sql';
 import { claimStatement } from './statements/claim.sql';
 import { completeStatement } from './statements/complete.sql';
 import { failStatement } from './statements/fail.sql';
@@ -23,6 +24,7 @@ export class AttemptsRepository {
   private readonly renewSql: Statement;
   private readonly reclaimSql: Statement;
   private readonly promoteSql: Statement;
+  private readonly abandonSql: Statement;
 
   constructor(private readonly db: Database) {
     this.claimSql = claimStatement(db.names);
@@ -32,6 +34,7 @@ export class AttemptsRepository {
     this.renewSql = renewStatement(db.names);
     this.reclaimSql = reclaimExpiredStatement(db.names);
     this.promoteSql = promoteDueStatement(db.names);
+    this.abandonSql = abandonStatement(db.names);
   }
 
   /**
@@ -67,8 +70,19 @@ export class AttemptsRepository {
     return this.fenced(this.releaseSql, [items.map((i) => i.id), attemptKeys(items), nodeId]);
   }
 
-  async renew(items: OwnedAttempt[], nodeId: string, leaseMs: number): Promise<Set<string>> {
-    return this.fenced(this.renewSql, [items.map((i) => i.id), attemptKeys(items), nodeId, leaseMs]);
+  /** Returns the `<id>:<attempt>` keys (`attemptKeys`) of the attempts renewed. `timeoutMs`: the renewal is
+   * worth nothing later than that (the node measures its lease from when it sent it). */
+  async renew(items: OwnedAttempt[], nodeId: string, leaseMs: number, timeoutMs: number): Promise<Set<string>> {
+    const res = await this.db.query<{ key: string }>(
+      withValues(this.renewSql, [items.map((i) => i.id), attemptKeys(items), nodeId, leaseMs]),
+      timeoutMs,
+    );
+    return new Set(res.rows.map((r) => r.key));
+  }
+
+  /** Gives up attempts whose handlers the node aborted unproven (recorded `lost`, retried). */
+  async abandon(items: OwnedAttempt[], nodeId: string): Promise<Set<string>> {
+    return this.fenced(this.abandonSql, [items.map((i) => i.id), attemptKeys(items), nodeId]);
   }
 
   /** Takes back up to `limit` running jobs whose lease expired (their attempt recorded as lost). */

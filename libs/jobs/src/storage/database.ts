@@ -5,6 +5,9 @@ import type { JobsConnectionOptions } from '../interfaces';
 import { schemaNames, type SchemaNames } from './schema-name';
 import type { Statement } from './statements/statement';
 
+/** How long a statement of the engine may go unanswered before its caller gives up (see `query`). */
+export const QUERY_TIMEOUT_MS = 60_000;
+
 /** A statement with its parameters. */
 export type Query = Statement & { values?: unknown[] };
 
@@ -30,8 +33,16 @@ export class Database implements Queryable {
     this.names = schemaNames(schema);
   }
 
-  async query<R extends QueryResultRow>(query: Query): Promise<{ rows: R[]; rowCount: number | null }> {
-    return this.pool.query<R>(query);
+  /**
+   * Runs a statement on the pool. It fails after `timeoutMs` without an answer (`query_timeout`: the
+   * pool then discards the client), so that no caller waits forever on a connection whose peer went
+   * silent (a partition keeps the socket open); the statement may still run on the server.
+   */
+  async query<R extends QueryResultRow>(
+    query: Query,
+    timeoutMs = QUERY_TIMEOUT_MS,
+  ): Promise<{ rows: R[]; rowCount: number | null }> {
+    return this.pool.query<R>({ ...query, query_timeout: Math.max(1, Math.floor(timeoutMs)) } as Query);
   }
 
   /** Runs `work` in a transaction on one pooled client: committed if it resolves, else rolled back. */
@@ -78,7 +89,14 @@ export class Database implements Queryable {
   /** A connection of its own, outside the pool, with the pool's settings (LISTEN, node session). */
   dedicatedClient(): Client {
     const config = (this.pool as unknown as { options: ClientConfig }).options;
-    return new Client({ ...config, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    return new Client({
+      ...config,
+      connectionTimeoutMillis: config.connectionTimeoutMillis || 5_000,
+      // A session statement unanswered this long fails (its caller then drops the connection).
+      query_timeout: 5_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
   }
 
   /** Whether the database answers `SELECT 1` within `timeoutMs`; the round trip in ms, or the error. */

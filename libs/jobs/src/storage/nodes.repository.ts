@@ -51,7 +51,7 @@ export class NodesRepository {
    */
   async registerSession(
     session: Queryable,
-    node: { id: string; queues: Record<string, number> },
+    node: { id: string; queues: Record<string, number>; leaseMs: number },
     lockKey: number | null,
   ): Promise<number> {
     await session.query({ text: KEEPALIVE });
@@ -61,7 +61,14 @@ export class NodesRepository {
       const res = await session.query<{ locked: boolean }>(withValues(this.sql.tryLock, [key]));
       if (res.rows[0].locked) {
         await session.query(
-          withValues(this.sql.register, [node.id, hostname(), process.pid, key, JSON.stringify(node.queues)]),
+          withValues(this.sql.register, [
+            node.id,
+            hostname(),
+            process.pid,
+            key,
+            JSON.stringify(node.queues),
+            node.leaseMs,
+          ]),
         );
         return key;
       }
@@ -70,15 +77,20 @@ export class NodesRepository {
     throw new Error('could not take a liveness lock after 5 keys');
   }
 
-  /** Returns false when the registry no longer has this node: others declared it dead. */
-  async heartbeat(id: string, running: number, stopping: boolean): Promise<boolean> {
-    const res = await this.db.query(withValues(this.sql.heartbeat, [id, running, stopping]));
+  /** Returns false when the registry no longer has this node: others declared it dead. `timeoutMs`: see
+   * `AttemptsRepository.renew`. */
+  async heartbeat(id: string, running: number, stopping: boolean, timeoutMs: number): Promise<boolean> {
+    const res = await this.db.query(withValues(this.sql.heartbeat, [id, running, stopping]), timeoutMs);
     return (res.rowCount ?? 0) > 0;
   }
 
-  /** Declares dead nodes dead and takes their running jobs back (see the statement). */
-  async sweep(callerId: string, staleMs: number, restartGraceMs: number): Promise<SweepResult> {
-    const res = await this.db.query<SweepResult>(withValues(this.sql.sweep, [callerId, staleMs, restartGraceMs]));
+  /** Notes the nodes whose session lock was found free, then declares dead nodes dead and takes their
+   * running jobs back (see the statements). */
+  async sweep(callerId: string, staleMs: number, restartGraceMs: number, sessionGraceMs: number): Promise<SweepResult> {
+    await this.db.query(this.sql.markLockLost);
+    const res = await this.db.query<SweepResult>(
+      withValues(this.sql.sweep, [callerId, staleMs, restartGraceMs, sessionGraceMs]),
+    );
     return res.rows[0];
   }
 

@@ -8,6 +8,7 @@ import { nodesMigration } from './004-nodes';
 import { hotPathDown, hotPathMigration } from './005-hot-path';
 import { schedulesMigration } from './006-schedules';
 import { operatorsDown, operatorsMigration } from './007-operators';
+import { livenessDown, livenessMigration } from './008-liveness';
 
 /** One versioned step of the module's schema. Each step records itself in `schema_migrations`,
  * so the module can check the version whoever ran it (the module itself or the host's TypeORM). */
@@ -69,6 +70,7 @@ export const JOBS_MIGRATION_STEPS: readonly JobsMigrationStep[] = [
     ],
   },
   { version: 7, name: 'operators', statements: operatorsMigration, down: operatorsDown },
+  { version: 8, name: 'liveness', statements: livenessMigration, down: livenessDown },
 ];
 
 export const LATEST_SCHEMA_VERSION = JOBS_MIGRATION_STEPS[JOBS_MIGRATION_STEPS.length - 1].version;
