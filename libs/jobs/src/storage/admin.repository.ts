@@ -1,15 +1,22 @@
 import type { JobEventRecord, JobState, ParsedListFilter, ParsedListQuery } from '../interfaces';
 import type { Database } from './database';
 import type { AttemptRow, JobRow } from './job-row';
-import { adminStatements, type BulkTarget, type SqlQuery } from './statements/admin.sql';
+import { adminStatements, type BulkTarget, type ListWalk, type SqlQuery } from './statements/admin.sql';
 import { sortedListStatement } from './statements/admin-sorted.sql';
-import { withValues } from './statements/statement';
+import { INDEX_RANGES_ONLY, withValues } from './statements/statement';
 
 /** A row of the job list: the job without payload, lease end and replays, plus a payload preview. */
 export interface SummaryRow extends Omit<JobRow, 'payload' | 'locked_until' | 'replays'> {
   payload_preview: string;
   /** The sort column's exact value (sorted lists only), for the cursor. */
   sort_key?: string | null;
+}
+
+/** A page of the job list, the statement that read it, and whether it was held to index order. */
+export interface ListPage {
+  rows: SummaryRow[];
+  statement: SqlQuery;
+  indexOrder: boolean;
 }
 
 /** The job for the detail view: its payload, or its size and a preview when it is too large. */
@@ -45,38 +52,50 @@ export class AdminRepository {
    *   smaller of the two, so the worst case is a wide range far in the past (half the table in it,
    *   half newer than it).
    */
-  async page(parsed: ParsedListQuery): Promise<{ rows: SummaryRow[]; statement: SqlQuery }> {
+  async page(parsed: ParsedListQuery): Promise<ListPage> {
     const { limit, before } = parsed;
-    const run = async (statement: SqlQuery) => ({
-      rows: await this.db.timed('list jobs', async (on) => (await on.query<SummaryRow>(statement)).rows),
+    // An id walk (no search) or a sorted list reads its page in index order: its plan is held to index ranges,
+    // whatever the statistics. A `range` walk collects its ids through a BRIN or GIN index (bitmap
+    // scans only), and a `probe` reads the newest jobs by id: theirs are left to the planner.
+    const run = async (statement: SqlQuery, indexOrder: boolean) => ({
+      rows: await this.db.timed('list jobs', async (on) => {
+        if (indexOrder) await on.query(INDEX_RANGES_ONLY);
+        return (await on.query<SummaryRow>(statement)).rows;
+      }),
       statement,
+      indexOrder,
     });
-    if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort));
+    const walk = (how: ListWalk) => run(this.sql.list(parsed, limit, before, how), how === 'id');
+    if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort), true);
     const search = parsed.search?.kind;
-    if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'));
+    // One job by its id or key: an index lookup, best left to the planner (the key's index is not in id order).
+    if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'), false);
     if (search === 'payload') {
-      const probe = await run(this.sql.list(parsed, limit, before, 'probe'));
+      const probe = await walk('probe');
       if (probe.rows.length > limit) return probe;
-      return run(this.sql.list(parsed, limit, before, 'range'));
+      return walk('range');
     }
-    if (parsed.to === undefined) return run(this.sql.list(parsed, limit, before, 'id'));
+    if (parsed.to === undefined) return walk('id');
     const cursorRow =
       before === undefined
         ? undefined
         : (await this.db.query<{ created_at: Date }>({ text: this.sql.createdAt, values: [before] })).rows[0];
     const { within, newer } = this.sql.estimateRange(parsed.from, parsed.to, cursorRow?.created_at);
     const [inRange, after] = await Promise.all([this.estimate(within), this.estimate(newer)]);
-    return run(this.sql.list(parsed, limit, before, after > inRange ? 'range' : 'id'));
+    return walk(after > inRange ? 'range' : 'id');
   }
 
   /** How PostgreSQL runs the page's statement: `EXPLAIN (ANALYZE, BUFFERS)`, as text. */
   async explain(parsed: ParsedListQuery): Promise<string> {
-    const { statement } = await this.page(parsed);
-    const res = await this.db.query<{ 'QUERY PLAN': string }>({
-      text: `EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`,
-      values: statement.values,
+    const { statement, indexOrder } = await this.page(parsed);
+    return this.db.transaction(async (client) => {
+      if (indexOrder) await client.query(INDEX_RANGES_ONLY.text);
+      const res = await client.query<{ 'QUERY PLAN': string }>({
+        text: `EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`,
+        values: statement.values,
+      });
+      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
     });
-    return res.rows.map((r) => r['QUERY PLAN']).join('\n');
   }
 
   private async estimate(query: SqlQuery): Promise<number> {

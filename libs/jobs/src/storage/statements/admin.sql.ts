@@ -1,6 +1,6 @@
 import type { JobState, ParsedListFilter } from '../../interfaces';
 import type { SchemaNames } from '../schema-name';
-import { CLAUSE, partsOf, Where, whereOf } from './admin-where';
+import { CLAUSE, idOf, partsOf, Where, whereOf } from './admin-where';
 import { finishedState } from './statement';
 
 /**
@@ -76,7 +76,7 @@ export function adminStatements(names: SchemaNames) {
       // of their own, so that each branch's WHERE implies its indexes' predicate.
       const branch = (part: string) =>
         walk === 'id'
-          ? `SELECT ${SUMMARY_COLUMNS} FROM ${t} WHERE ${w} AND ${part} ORDER BY id DESC LIMIT ${n}`
+          ? `SELECT ${SUMMARY_COLUMNS} FROM ${t} WHERE ${w} AND ${part} ORDER BY ${idOf(part)} DESC LIMIT ${n}`
           : `SELECT ${SUMMARY_COLUMNS} FROM ${t}
              WHERE id = ANY(ARRAY(SELECT id FROM ${t} WHERE ${w} AND ${part} ORDER BY id + 0 DESC LIMIT ${n}))
              ORDER BY id DESC`;

@@ -30,9 +30,6 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
         SELECT g.*, (SELECT count(*) FROM recent)::int AS scanned, (SELECT min(id) FROM recent)::text AS oldest
         FROM groups g ORDER BY g.count DESC, g.last_failed_at DESC, g.queue, g.type, g.error LIMIT $4`,
     },
-    /** The groups' read takes the failed jobs from an index, newest first, whatever the statistics
-     * say (a sequential or bitmap scan would read every failed job, or the table). Transaction-local. */
-    indexOnly: { text: `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off` },
     /** Whether a failed job older than id $1 exists (of queue $2, type $3 when given). */
     olderFailed: {
       text: `SELECT EXISTS (SELECT 1 FROM ${jobs} WHERE state = 'failed' AND id < $1::bigint

@@ -42,3 +42,14 @@ export function attemptKeys(items: ReadonlyArray<{ id: string; attempt: number }
 export function finishedState(alias = ''): string {
   return `${alias}state IN (${TERMINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
 }
+
+/**
+ * Plans that read index ranges in index order, whatever the planner's statistics: a table never
+ * analyzed (right after a bulk load or a restore) looks to the planner as if any value could be
+ * anywhere, and it would sort every match of a state or scan the table. For the statements whose
+ * every shape has an index range (the list walks, the dead-letter groups, the bounded counts):
+ * sequential and bitmap scans and sorts are then a last resort. Transaction-local.
+ */
+export const INDEX_RANGES_ONLY: Statement = {
+  text: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off',
+};
