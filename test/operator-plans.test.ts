@@ -140,6 +140,13 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
       assertNoLongWalk(plan);
     });
 
+    it('clean: a batch of the oldest finished jobs through the finished-jobs index, not every job of the state', async (tc) => {
+      const plan = await storage.operators.explain('clean', ['completed', 29 * 86_400_000, null, 1_000]);
+      assertBounded(plan, 'Index Scan using jobs_finished_list_idx', tc);
+      assert.match(plan, /Limit .*\(actual time=\S+ rows=1000 /);
+      assertNoLongWalk(plan);
+    });
+
     it('queue counts: each unfinished state through its own index, up to the cap; the rest sampled', async (tc) => {
       const live = await storage.stats.explain('countLiveBounded');
       assertBounded(live, 'jobs_running_idx', tc);

@@ -53,11 +53,14 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
     /**
      * Deletes up to $4 jobs in state $1 finished before now - $2 ms (of queue $3 when given), oldest
      * finished first: one range of the finished-jobs index. Rows another transaction holds are left.
+     * Run under `INDEX_RANGES_ONLY`, and with the state compared as `state || ''` (no index on
+     * `state` can serve it): on a table never analyzed, the planner otherwise collected every job
+     * of the state through the (state, id) index and sorted them, for each batch of 1,000.
      */
     clean: {
       text: `WITH doomed AS (
           SELECT id FROM ${jobs}
-          WHERE ${FINISHED} AND state = $1 AND finished_at < now() - $2::bigint * interval '1 millisecond'
+          WHERE ${FINISHED} AND (state || '') = $1 AND finished_at < now() - $2::bigint * interval '1 millisecond'
             AND ($3::text IS NULL OR queue = $3)
           ORDER BY finished_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
         )
