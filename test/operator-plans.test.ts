@@ -132,6 +132,31 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
       });
     }
 
+    it('time ranges (a week 20 days back, the oldest two weeks): the SQL truth, read as one primary-key range', async (tc) => {
+      const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+      for (const [from, to] of [
+        [ago(27), ago(20)],
+        [ago(31), ago(16)],
+      ]) {
+        const query = { from, to, state: 'completed,failed' };
+        const page = await admin.list(query);
+        const truth = await pool.query<{ id: string }>(
+          `SELECT j.id::text AS id FROM "${t.schema}".jobs j WHERE j.created_at >= $1 AND j.created_at < $2
+             AND j.state IN ('completed', 'failed') ORDER BY j.id DESC LIMIT 50`,
+          [from, to],
+        );
+        assert.equal(page.items.length, 50);
+        assert.deepEqual(
+          page.items.map((j) => j.id),
+          truth.rows.map((r) => r.id),
+        );
+        const plan = await admin.explainList(query);
+        assertBounded(plan, 'Index Scan Backward using (jobs_pkey|jobs_state_list_idx)', tc);
+        assert.match(plan, /Index Cond: .*id >= /, 'the walk starts and ends at the range');
+        assertNoLongWalk(plan);
+      }
+    });
+
     it('dead-letter groups: the failed-jobs index, newest first', async (tc) => {
       const groups = await operators.deadLetterGroups({});
       assert.equal(groups.total, ROWS / 10);

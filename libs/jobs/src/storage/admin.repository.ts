@@ -12,6 +12,10 @@ export interface SummaryRow extends Omit<JobRow, 'payload' | 'locked_until' | 'r
   sort_key?: string | null;
 }
 
+/** How far out of creation order a job's id may be: a time range's band of ids is widened by this
+ * much on each side (a job created in a transaction open longer than this may be left out of it). */
+export const TIME_RANGE_MARGIN_MS = 60 * 60_000;
+
 /** A page of the job list, the statement that read it, and whether it was held to index order. */
 export interface ListPage {
   rows: SummaryRow[];
@@ -45,12 +49,13 @@ export class AdminRepository {
    * - a search by id or idempotency key: one index lookup (`id`);
    * - a payload search: first the newest 5,000 jobs (`probe`, a few ms); if they do not fill the
    *   page, the value is rare, and the GIN index collects its jobs (`range`);
-   * - a time range ending in the past: the planner's estimates (no rows read) of the jobs created
-   *   since `to` and of those in the range decide between passing the former (`id`) and sorting the
-   *   ids of the latter (`range`, through the BRIN index); with a cursor, the walk starts at the
-   *   cursor's job, so only the jobs created between `to` and it count as passed. The cost is the
-   *   smaller of the two, so the worst case is a wide range far in the past (half the table in it,
-   *   half newer than it).
+   * - a time range: ids grow with creation times, so the range is a band of ids, found by two
+   *   binary searches over the primary key (`firstIdFrom`), widened by `TIME_RANGE_MARGIN_MS` on
+   *   each side (a job is created at its transaction's start and gets its id at its insert, so a
+   *   long transaction's jobs can sit a little out of order). The walk then reads that band from its
+   *   newest end and stops once the page is full: the page costs what it reads, wherever the range
+   *   lies; a rare filter in a wide range costs at most the band. The created_at conditions still
+   *   decide which jobs are listed.
    */
   async page(parsed: ParsedListQuery): Promise<ListPage> {
     const { limit, before } = parsed;
@@ -75,14 +80,17 @@ export class AdminRepository {
       if (probe.rows.length > limit) return probe;
       return walk('range');
     }
-    if (parsed.to === undefined) return walk('id');
-    const cursorRow =
-      before === undefined
+    if (parsed.from === undefined && parsed.to === undefined) return walk('id');
+    const bound = async (at: Date | undefined, margin: number) =>
+      at === undefined
         ? undefined
-        : (await this.db.query<{ created_at: Date }>({ text: this.sql.createdAt, values: [before] })).rows[0];
-    const { within, newer } = this.sql.estimateRange(parsed.from, parsed.to, cursorRow?.created_at);
-    const [inRange, after] = await Promise.all([this.estimate(within), this.estimate(newer)]);
-    return walk(after > inRange ? 'range' : 'id');
+        : (await this.db.query<{ id: string }>(withValues({ text: this.sql.firstIdFrom }, [new Date(+at + margin)])))
+            .rows[0].id;
+    const [atLeast, below] = await Promise.all([
+      bound(parsed.from, -TIME_RANGE_MARGIN_MS),
+      bound(parsed.to, TIME_RANGE_MARGIN_MS),
+    ]);
+    return run(this.sql.list(parsed, limit, before, 'id', { atLeast, below }), true);
   }
 
   /** How PostgreSQL runs the page's statement: `EXPLAIN (ANALYZE, BUFFERS)`, as text. */
@@ -96,11 +104,6 @@ export class AdminRepository {
       });
       return res.rows.map((r) => r['QUERY PLAN']).join('\n');
     });
-  }
-
-  private async estimate(query: SqlQuery): Promise<number> {
-    const res = await this.db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(query);
-    return res.rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
   }
 
   /** The job (payload whole when `full` or at most `limit` bytes, else a preview of `previewChars`),

@@ -47,6 +47,7 @@ export const CLAUSE = {
   idBelow: (p: string) => `id < ${p}::bigint`,
   idAbove: (p: string) => `id > ${p}::bigint`,
   idAtMost: (p: string) => `id <= ${p}::bigint`,
+  idAtLeast: (p: string) => `id >= ${p}::bigint`,
   error: (p: string) => `last_error ILIKE ${p}`,
   errorGroup: (p: string) => `${ERROR_SIGNATURE} = ${p}`,
   retrying: (p: string) => `attempts > ${p}::int`,
