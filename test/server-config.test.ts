@@ -33,6 +33,31 @@ describe('server settings from the environment', () => {
     assert.deepEqual(await countByState(pool, schema), { scheduled: 2 });
   });
 
+  it('JOBS_RETENTION_*: keep-times from the environment, said at start with the defaults left', async () => {
+    await cluster.killAll(); // the earlier test's node prunes with the default keep-times
+    // Finished 2 days ago: past the default keep-time of completed jobs (1 day), within 30 days. The
+    // job finished 40 days ago is pruned by the same rounds, which shows that a round went by.
+    const insert = `INSERT INTO "${schema}".jobs (queue, type, payload, state, attempts, max_attempts, finished_at)
+      VALUES ('retain', 'email', '{}', 'completed', 1, 1, now() - $1::int * interval '1 day') RETURNING id`;
+    const recent = (await pool.query<{ id: string }>(insert, [2])).rows[0].id;
+    const old = (await pool.query<{ id: string }>(insert, [40])).rows[0].id;
+    const node = await cluster.start({ JOBS_RETENTION_COMPLETED: '30d', JOBS_RETENTION_CANCELED: 'forever' });
+    assert.match(
+      node.log(),
+      /Finished jobs are kept: completed 30d \(JOBS_RETENTION_COMPLETED\), failed 30d \(default\), canceled forever \(JOBS_RETENTION_CANCELED\)/,
+    );
+    const exists = async (id: string) =>
+      (await pool.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1`, [id])).rowCount === 1;
+    await waitFor(async () => !(await exists(old)) || undefined, {
+      timeoutMs: 30_000,
+      message: 'the 40-day-old job is pruned',
+    });
+    assert.equal(await exists(recent), true, 'a job finished 2 days ago is kept for 30 days');
+    const bad = cluster.spawn({ JOBS_RETENTION_FAILED: 'a week' });
+    assert.notEqual((await bad.waitForExit(30_000))?.code, 0);
+    assert.match(bad.log(), /JOBS_RETENTION_FAILED must be a duration such as 30d/);
+  });
+
   it('a bad value stops the server at start with a message naming the variable', async () => {
     const node = cluster.spawn({ JOBS_MAX_PENDING: '0' });
     const exit = await node.waitForExit(30_000);

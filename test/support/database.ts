@@ -49,14 +49,16 @@ export async function attemptHistory(pool: Pool, schema: string, id: string): Pr
 /**
  * Bulk-loads a schema's jobs table the way an operator restores one: its secondary indexes are
  * dropped, `insert` (an INSERT into `"<schema>".jobs` with `values`) runs as one statement, the very
- * same indexes (read back from the catalog) are rebuilt and the table vacuumed and analyzed. Returns
- * how long the insert and the rebuild took, in ms.
+ * same indexes (read back from the catalog) are rebuilt and the table vacuumed and analyzed (unless
+ * `analyze` is false: the table is then left as a restore leaves it, without planner statistics).
+ * Returns how long the insert and the rebuild took, in ms.
  */
 export async function bulkLoadJobs(
   pool: Pool,
   schema: string,
   insert: string,
   values: unknown[],
+  { analyze = true }: { analyze?: boolean } = {},
 ): Promise<{ insertMs: number; indexMs: number; indexes: number }> {
   const client = await pool.connect();
   try {
@@ -72,7 +74,7 @@ export async function bulkLoadJobs(
     await client.query(insert, values);
     const inserted = Date.now();
     for (const ix of indexes.rows) await client.query(ix.def);
-    await client.query(`VACUUM (ANALYZE) "${schema}".jobs`);
+    if (analyze) await client.query(`VACUUM (ANALYZE) "${schema}".jobs`);
     return { insertMs: inserted - started, indexMs: Date.now() - inserted, indexes: indexes.rows.length };
   } finally {
     client.release();

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { JobsApiModule, JobsModule, JobsObservabilityModule } from 'nest-pg-jobs';
+import { JobsApiModule, JobsModule, JobsObservabilityModule, type RetentionOptions } from 'nest-pg-jobs';
 import { EmailHandler } from './handlers/email.handler';
 import { EXECUTION_LOG, SimulateHandler } from './handlers/simulate.handler';
 import { actorOf } from './security';
@@ -21,6 +21,8 @@ export interface AppOptions {
   executionLog?: string;
   /** What callers of the admin API may do (`JOBS_API_ACCESS`); default `full`. */
   apiAccess?: 'full' | 'read-only';
+  /** Keep-times of finished jobs (`JOBS_RETENTION_*`); unset ones are the library's defaults. */
+  retention?: RetentionOptions;
 }
 
 /** The runnable service: jobs on the given database, the REST API under /api, health. */
@@ -41,6 +43,7 @@ export class AppModule {
           pollIntervalMs: options.pollIntervalMs,
           maxPendingJobs: options.maxPendingJobs,
           idempotencyWindowMs: options.idempotencyWindowMs,
+          retention: options.retention,
         }),
         JobsApiModule.forRoot({
           access: () => options.apiAccess ?? 'full',

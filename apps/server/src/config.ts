@@ -1,3 +1,4 @@
+import { DEFAULT_RETENTION, type RetentionOptions } from 'nest-pg-jobs';
 import type { BasicAuth } from './security';
 
 /** Server settings from the environment, checked once at start. */
@@ -24,6 +25,53 @@ export interface ServerConfig {
   apiAccess: 'full' | 'read-only';
   /** `JOBS_DB_POOL_MAX`: most pooled connections of the process (its dedicated session is one more). */
   poolMax: number;
+  /** `JOBS_RETENTION_COMPLETED`, `_FAILED`, `_CANCELED`: how long finished jobs are kept (unset: the library's default). */
+  retention: RetentionOptions;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A keep-time from the environment: `30d`, `12h`, `90m`, `45s`, a number of ms, or `forever` (null). */
+function keepTimeFromEnv(name: string): number | null | undefined {
+  const raw = process.env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'forever') return null;
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw);
+  if (!match)
+    throw new Error(`${name} must be a duration such as 30d, 12h, 90m, 45s or 60000 (ms), or forever; got "${raw}"`);
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms'];
+}
+
+/** What the server keeps, said at start: each state's keep-time and where it comes from. */
+export function retentionText(retention: RetentionOptions): string {
+  const parts = (['completed', 'failed', 'canceled'] as const).map((state) => {
+    const given = retention[`${state}Ms`];
+    const ms = given === undefined ? DEFAULT_RETENTION[state] : given;
+    const source = given === undefined ? 'default' : `JOBS_RETENTION_${state.toUpperCase()}`;
+    return `${state} ${ms === null ? 'forever' : durationText(ms)} (${source})`;
+  });
+  return `Finished jobs are kept: ${parts.join(', ')}`;
+}
+
+function durationText(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+function retentionFromEnv(): RetentionOptions {
+  const retention: RetentionOptions = {};
+  for (const state of ['completed', 'failed', 'canceled'] as const) {
+    const value = keepTimeFromEnv(`JOBS_RETENTION_${state.toUpperCase()}`);
+    if (value !== undefined) retention[`${state}Ms`] = value;
+  }
+  return retention;
 }
 
 function intFromEnv(name: string, min: number): number | undefined {
@@ -67,5 +115,6 @@ export function loadConfig(): ServerConfig {
     executionLog: process.env.JOBS_EXECUTION_LOG || undefined,
     apiAccess: accessFromEnv(),
     poolMax: intFromEnv('JOBS_DB_POOL_MAX', 2) ?? 20,
+    retention: retentionFromEnv(),
   };
 }

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { serveDashboard } from './dashboard';
-import { loadConfig } from './config';
+import { loadConfig, retentionText } from './config';
 import { applySecurity } from './security';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-db';
 
@@ -33,8 +33,10 @@ async function main(): Promise<void> {
       idempotencyWindowMs: config.idempotencyWindowMs,
       executionLog: config.executionLog,
       apiAccess: config.apiAccess,
+      retention: config.retention,
     }),
   );
+  logger.log(retentionText(config.retention));
   // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
   applySecurity(app, { host: config.host, basicAuth: config.basicAuth }, logger);
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.

@@ -3,20 +3,27 @@ import { useCleanJobs, type CleanRequest } from '../api/mutations';
 import { ConfirmButton } from './ConfirmButton';
 import { ErrorNotice } from './ErrorNotice';
 
-const AGES: Array<{ label: string; ms: number }> = [
-  { label: '1 hour', ms: 3_600_000 },
-  { label: '1 day', ms: 86_400_000 },
-  { label: '7 days', ms: 7 * 86_400_000 },
-  { label: '30 days', ms: 30 * 86_400_000 },
-  { label: 'any age', ms: 0 },
+const UNITS: Array<{ label: string; ms: number }> = [
+  { label: 'minutes', ms: 60_000 },
+  { label: 'hours', ms: 3_600_000 },
+  { label: 'days', ms: 86_400_000 },
 ];
+
+/** "3 days", "1 hour": an age as the confirmation says it. */
+function ageText(amount: number, unit: { label: string }): string {
+  return `${amount.toLocaleString()} ${amount === 1 ? unit.label.slice(0, -1) : unit.label}`;
+}
 
 /** Deletes finished jobs of one state older than an age (of one queue, or all), after a confirmation. */
 export function CleanJobs({ queue }: { queue?: string }) {
   const clean = useCleanJobs();
   const [state, setState] = useState<CleanRequest['state']>('completed');
-  const [age, setAge] = useState(AGES[1].ms);
-  const ageLabel = AGES.find((a) => a.ms === age)?.label ?? '';
+  const [amount, setAmount] = useState('1');
+  const [unitMs, setUnitMs] = useState(86_400_000);
+  const unit = UNITS.find((u) => u.ms === unitMs) ?? UNITS[2];
+  // Any whole number of minutes, hours or days; 0 means every finished job of the state.
+  const count = /^\d{1,6}$/.test(amount.trim()) ? Number(amount.trim()) : null;
+  const age = count === null ? null : count * unit.ms;
   const where = queue ? `of queue ${queue}` : 'of every queue';
   return (
     <details className="clean-jobs">
@@ -36,23 +43,33 @@ export function CleanJobs({ queue }: { queue?: string }) {
         </label>
         <label className="small">
           finished more than{' '}
-          <select aria-label="finished longer ago than" value={age} onChange={(e) => setAge(Number(e.target.value))}>
-            {AGES.map((a) => (
-              <option key={a.ms} value={a.ms}>
-                {a.label}
-              </option>
-            ))}
-          </select>{' '}
-          ago
-        </label>
+          <input
+            aria-label="finished longer ago than"
+            className="age-amount"
+            inputMode="numeric"
+            size={5}
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+          />
+        </label>{' '}
+        <select aria-label="age unit" value={unitMs} onChange={(e) => setUnitMs(Number(e.target.value))}>
+          {UNITS.map((u) => (
+            <option key={u.ms} value={u.ms}>
+              {u.label}
+            </option>
+          ))}
+        </select>{' '}
+        <span className="small">ago</span>
         <ConfirmButton
           label="Clean…"
           danger
           busy={clean.isPending}
-          message={`Delete every ${state} job ${where} finished ${age === 0 ? 'at any time' : `more than ${ageLabel} ago`}, with its history? This cannot be undone.`}
+          disabled={age === null}
+          message={`Delete every ${state} job ${where} finished ${age === 0 ? 'at any time' : `more than ${ageText(count ?? 0, unit)} ago`}, with its history? This cannot be undone.`}
           confirmLabel={`Delete ${state} jobs`}
-          onConfirm={() => clean.mutate({ queue, state, olderThanMs: age })}
+          onConfirm={() => age !== null && clean.mutate({ queue, state, olderThanMs: age })}
         />
+        {age === null && <span className="small error-text">The age is a whole number (0: any age).</span>}
       </div>
       <ErrorNotice error={clean.error} what="Clean failed" />
       {clean.data && (

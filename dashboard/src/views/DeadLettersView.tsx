@@ -3,6 +3,7 @@ import { BulkBar } from '../components/BulkBar';
 import { DeadLetterGroup } from '../components/DeadLetterGroup';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobFilters } from '../components/JobFilters';
+import { hasAnswer, LoadFailure } from '../components/LoadFailure';
 import { formatCount } from '../format';
 import { useRememberList } from '../hooks/useLastList';
 import { useGroupActions } from '../hooks/useGroupActions';
@@ -24,7 +25,7 @@ export function DeadLettersView() {
   const groups = useDeadLetterGroups({ queue, type });
   const access = useAccess();
   const selection = useSelection();
-  const data = groups.data;
+  const data = hasAnswer(groups) ? groups.data : undefined;
   const whole = useGroupActions();
   return (
     <div className="view dead-letters-view">
@@ -44,11 +45,11 @@ export function DeadLettersView() {
           selected={[...selection.selected]}
           filter={{ state: 'failed', queue, type }}
           actions={['replay', 'delete']}
-          matching
+          matching={groups.isSuccess}
           onDone={selection.clear}
         />
       )}
-      <ErrorNotice error={groups.error} what="Dead letters" />
+      <LoadFailure query={groups} what="the dead-letter groups" call="GET /api/dead-letters/groups" />
       <ErrorNotice error={whole.error} what="Group action failed" />
       {whole.message && (
         <p className="notice ok" role="status">

@@ -1,6 +1,6 @@
 import { BulkBar } from '../components/BulkBar';
 import { CleanJobs } from '../components/CleanJobs';
-import { ErrorNotice } from '../components/ErrorNotice';
+import { hasAnswer, LoadFailure } from '../components/LoadFailure';
 import { JobFilters } from '../components/JobFilters';
 import { JobsTable } from '../components/JobsTable';
 import { LoadMore } from '../components/LoadMore';
@@ -30,6 +30,7 @@ export function JobsView() {
   const canSelect = access.cancel || access.replay || access.delete;
   const loaded = new Set(view.jobs.map((job) => job.id));
   const chosen = [...selection.selected].filter((id) => loaded.has(id));
+  const answered = hasAnswer(view.list);
   return (
     <div className="view jobs">
       <div className="section-head">
@@ -42,26 +43,30 @@ export function JobsView() {
           selected={chosen}
           filter={view.filter}
           actions={actionsFor(view.filter.state)}
-          matching={view.filter.state !== undefined}
+          matching={view.filter.state !== undefined && view.list.isSuccess}
           onDone={selection.clear}
         />
       )}
-      <ErrorNotice error={view.list.error} what="Jobs" />
+      <LoadFailure query={view.list} what="the job list" call="GET /api/jobs" />
       {view.list.isPending ? (
         <p className="muted">Loading…</p>
       ) : (
-        <JobsTable
-          jobs={view.jobs}
-          sort={view.sort}
-          sortable={view.sortable}
-          onSort={view.setSort}
-          selected={canSelect ? selection.selected : undefined}
-          onToggle={canSelect ? selection.toggle : undefined}
-          onToggleAll={canSelect ? selection.setMany : undefined}
-          emptyText={view.emptyText}
-        />
+        answered && (
+          <JobsTable
+            jobs={view.jobs}
+            sort={view.sort}
+            sortable={view.sortable}
+            onSort={view.setSort}
+            selected={canSelect ? selection.selected : undefined}
+            onToggle={canSelect ? selection.toggle : undefined}
+            onToggleAll={canSelect ? selection.setMany : undefined}
+            emptyText={view.emptyText}
+          />
+        )
       )}
-      <LoadMore query={view.list} count={view.jobs.length} pageSize={view.pageSize} onPageSize={view.setPageSize} />
+      {answered && (
+        <LoadMore query={view.list} count={view.jobs.length} pageSize={view.pageSize} onPageSize={view.setPageSize} />
+      )}
     </div>
   );
 }

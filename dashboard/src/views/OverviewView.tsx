@@ -1,5 +1,5 @@
 import { useQueues, useSeries, useNodes } from '../api/queries';
-import { ErrorNotice } from '../components/ErrorNotice';
+import { LoadFailure } from '../components/LoadFailure';
 import { ProblemsPanel } from '../components/ProblemsPanel';
 import { QueueCountsTable } from '../components/QueueCountsTable';
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
@@ -22,17 +22,24 @@ export function OverviewView() {
     <div className="view overview">
       <section>
         <h2>Problems</h2>
+        {queues.isPending && <p className="muted">Loading…</p>}
+        {queues.isError && !queues.data && (
+          <p className="notice error" role="alert">
+            Problems are unknown: the queues could not be loaded (below).
+          </p>
+        )}
         {queues.data && <ProblemsPanel queues={queues.data.items} nodes={nodes.data?.items} />}
       </section>
       <div className="overview-top">
         <section>
           <h2>Queues</h2>
-          <ErrorNotice error={queues.error} what="Queues" />
+          <LoadFailure query={queues} what="the queues" call="GET /api/queues" />
+          {queues.isPending && <p className="muted">Loading…</p>}
           {queues.data && <QueueCountsTable queues={queues.data.items} nodes={nodes.data?.items} />}
         </section>
         <section>
           <h2>Live nodes {nodes.data && <span className="muted">({nodes.data.items.length})</span>}</h2>
-          <ErrorNotice error={nodes.error} what="Nodes" />
+          <LoadFailure query={nodes} what="the live nodes" call="GET /api/nodes" />
           {nodes.data && <NodesList nodes={nodes.data.items} />}
         </section>
       </div>
@@ -50,7 +57,7 @@ export function OverviewView() {
             </select>
           </label>
         </div>
-        <ErrorNotice error={series.error} what="Series" />
+        <LoadFailure query={series} what="the activity" call="GET /api/stats/series" />
         <div className="charts">
           <TimeSeriesChart
             title="Throughput (jobs completed per minute, all queues)"

@@ -1,5 +1,5 @@
 import { useAccess, useNodes, useQueues } from '../api/queries';
-import { ErrorNotice } from '../components/ErrorNotice';
+import { hasAnswer, LoadFailure } from '../components/LoadFailure';
 import { QueueCard } from '../components/QueueCard';
 
 /** Every queue with its limits and rates; pause and resume. */
@@ -13,10 +13,11 @@ export function QueuesView() {
       <p className="muted small">
         A paused queue keeps accepting jobs; no node starts new ones until it is resumed (running jobs finish).
       </p>
-      <ErrorNotice error={queues.error} what="Queues" />
-      {queues.data?.items.length === 0 && <p className="muted empty">No queues yet.</p>}
+      <LoadFailure query={queues} what="the queues" call="GET /api/queues" />
+      {queues.isPending && <p className="muted">Loading…</p>}
+      {queues.isSuccess && queues.data.items.length === 0 && <p className="muted empty">No queues yet.</p>}
       <ul className="queue-cards">
-        {queues.data?.items.map((queue) => (
+        {(hasAnswer(queues) ? queues.data?.items : undefined)?.map((queue) => (
           <QueueCard key={queue.name} queue={queue} nodes={nodes.data?.items} canPause={access.pause} />
         ))}
       </ul>

@@ -5,6 +5,7 @@ import { BulkBar } from '../components/BulkBar';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { JobFilters } from '../components/JobFilters';
 import { JobsTable } from '../components/JobsTable';
+import { hasAnswer, LoadFailure } from '../components/LoadFailure';
 import { LoadMore } from '../components/LoadMore';
 import { useSelection } from '../hooks/useSelection';
 import { useSearchParams } from '../router';
@@ -35,6 +36,7 @@ export function RetriesView() {
   const selection = useSelection();
   const loaded = new Set(view.jobs.map((job) => job.id));
   const chosen = [...selection.selected].filter((id) => loaded.has(id));
+  const answered = hasAnswer(view.list);
   return (
     <div className="view retries">
       <div className="section-head">
@@ -50,26 +52,36 @@ export function RetriesView() {
       </div>
       <JobFilters filter={view.filter} onChange={view.setParams} fixedState />
       {access.cancel && (
-        <BulkBar selected={chosen} filter={view.filter} actions={['cancel']} matching onDone={selection.clear} />
+        <BulkBar
+          selected={chosen}
+          filter={view.filter}
+          actions={['cancel']}
+          matching={view.list.isSuccess}
+          onDone={selection.clear}
+        />
       )}
-      <ErrorNotice error={view.list.error} what="Retries" />
+      <LoadFailure query={view.list} what="the retries" call="GET /api/jobs" />
       {view.list.isPending ? (
         <p className="muted">Loading…</p>
       ) : (
-        <JobsTable
-          jobs={view.jobs}
-          showRunAt
-          sort={view.sort}
-          sortable={view.sortable}
-          onSort={view.setSort}
-          selected={access.cancel ? selection.selected : undefined}
-          onToggle={access.cancel ? selection.toggle : undefined}
-          onToggleAll={access.cancel ? selection.setMany : undefined}
-          rowActions={access.replay ? (job) => <RunNowButton job={job} /> : undefined}
-          emptyText={view.emptyText ?? (onlyRetries ? 'No job is waiting to retry.' : undefined)}
-        />
+        answered && (
+          <JobsTable
+            jobs={view.jobs}
+            showRunAt
+            sort={view.sort}
+            sortable={view.sortable}
+            onSort={view.setSort}
+            selected={access.cancel ? selection.selected : undefined}
+            onToggle={access.cancel ? selection.toggle : undefined}
+            onToggleAll={access.cancel ? selection.setMany : undefined}
+            rowActions={access.replay ? (job) => <RunNowButton job={job} /> : undefined}
+            emptyText={view.emptyText ?? (onlyRetries ? 'No job is waiting to retry.' : undefined)}
+          />
+        )
       )}
-      <LoadMore query={view.list} count={view.jobs.length} pageSize={view.pageSize} onPageSize={view.setPageSize} />
+      {answered && (
+        <LoadMore query={view.list} count={view.jobs.length} pageSize={view.pageSize} onPageSize={view.setPageSize} />
+      )}
     </div>
   );
 }

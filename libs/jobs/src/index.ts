@@ -11,6 +11,7 @@ export { JobsService, type QueueSettings } from './services/jobs.service';
 export { JobsRunner } from './services/jobs-runner';
 export { JobSchedulesService, MAX_SCHEDULE_RUNS_PAGE } from './services/job-schedules.service';
 export { DEFAULTS, JOB_STATES, LIMITS, TERMINAL_STATES } from './jobs.constants';
+export { DEFAULT_RETENTION } from './core/retention';
 export type {
   AttemptOutcome,
   BackoffOptions,
@@ -42,6 +43,7 @@ export type {
   ScheduleRunOutcome,
   JobWithAttempts,
   QueueOptions,
+  RetentionOptions,
   TypedEnqueueItem,
 } from './interfaces';
 

@@ -29,6 +29,8 @@ const NEW_JOBS_PER_TICK = 1_000;
 /** Unfinished jobs whose state is followed (the most recently seen). */
 const MAX_WATCHED = 10_000;
 const MAX_RUNNING_READ = 5_000;
+/** Longest wait between two polls while reads fail. */
+const MAX_RETRY_WAIT_MS = 30_000;
 /** A client that has not read this much is dropped (it reconnects and starts afresh). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const TERMINAL = new Set<string>(TERMINAL_STATES);
@@ -64,6 +66,10 @@ export class ChangeFeedHub implements OnModuleDestroy {
   private lastQueuesMessage: string | null = null;
   private readonly intervalMs: number;
   private readonly heartbeatMs: number;
+  /** Bumped by `stop()`: a poll that started before it drops what it read. */
+  private generation = 0;
+  /** While reads fail: ticks are skipped until `retryAt` (the wait doubles per failure). */
+  private failing: { since: number; retryAt: number; waitMs: number } | null = null;
 
   constructor(
     @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
@@ -132,21 +138,39 @@ export class ChangeFeedHub implements OnModuleDestroy {
     this.maxId = null;
     this.lastQueues = '';
     this.lastQueuesMessage = null;
+    this.generation++;
+    this.failing = null;
   }
 
-  /** One poll; a tick still running when the next is due makes that one skip. */
+  /**
+   * One poll; a tick still running when the next is due makes that one skip. While reads fail, the
+   * ticks back off (one interval, doubling up to 30 s): a failing read is not repeated every
+   * second, and is logged once, with its recovery.
+   */
   private tick(): Promise<void> {
     if (this.ticking) return this.ticking;
-    this.ticking = this.poll()
-      .catch((err: Error) => this.logger.warn(`Reading job changes failed (${err.message})`))
+    const failing = this.failing;
+    if (failing && Date.now() < failing.retryAt) return Promise.resolve();
+    this.ticking = this.poll(this.generation)
+      .then(
+        () => {
+          if (failing) this.logger.log(`Reading job changes works again (failed for ${Date.now() - failing.since} ms)`);
+          this.failing = null;
+        },
+        (err: Error) => {
+          const waitMs = failing ? Math.min(MAX_RETRY_WAIT_MS, failing.waitMs * 2) : this.intervalMs;
+          if (!failing) this.logger.warn(`Reading job changes failed (${err.message}); retrying less often`);
+          this.failing = { since: failing?.since ?? Date.now(), retryAt: Date.now() + waitMs, waitMs };
+        },
+      )
       .finally(() => (this.ticking = null));
     return this.ticking;
   }
 
-  private async poll(): Promise<void> {
+  private async poll(generation: number): Promise<void> {
     const feed = this.storage.changes;
     const first = this.maxId === null;
-    if (first) this.maxId = await feed.maxId();
+    const startId = first ? await feed.maxId() : this.maxId!;
     const changes = new Map<string, JobChange>();
     const see = (row: Row) => {
       const before = this.known.get(row.id);
@@ -158,12 +182,16 @@ export class ChangeFeedHub implements OnModuleDestroy {
       if (!TERMINAL.has(row.state)) this.known.set(row.id, row);
     };
     const watched = [...this.known.keys()];
+    const follower = this.finished;
     const [fresh, current, running, finished] = await Promise.all([
-      feed.newJobs(this.maxId!, NEW_JOBS_PER_TICK),
+      feed.newJobs(startId, NEW_JOBS_PER_TICK),
       feed.states(watched),
       feed.running(MAX_RUNNING_READ),
-      this.finished.read(),
+      follower.read(),
     ]);
+    // The last client left while this poll read (stop() reset what it follows): nothing to report.
+    if (generation !== this.generation) return;
+    let maxId = startId;
     const stillThere = new Set(current.map((r) => r.id));
     for (const id of watched) if (!stillThere.has(id)) this.known.delete(id); // deleted
     for (const row of current) see(row);
@@ -175,18 +203,22 @@ export class ChangeFeedHub implements OnModuleDestroy {
     }
     for (const row of [...fresh].reverse()) {
       see(row);
-      if (BigInt(row.id) > BigInt(this.maxId!)) this.maxId = row.id;
+      if (BigInt(row.id) > BigInt(maxId)) maxId = row.id;
     }
+    this.maxId = maxId;
     while (this.known.size > MAX_WATCHED) this.known.delete(this.known.keys().next().value!);
     if (changes.size > 0) {
       const list = [...changes.values()].slice(-MAX_CHANGES_PER_MESSAGE);
       this.broadcast(message('jobs', { changes: list, at: new Date().toISOString() }));
     }
-    await this.pollQueues();
+    await this.pollQueues(generation);
   }
 
-  private async pollQueues(): Promise<void> {
-    const items = await this.stats.queues();
+  /** The queue summaries, when they changed. Their counts fail on their own terms (the statistics
+   * back off and log): the job changes above still went out. */
+  private async pollQueues(generation: number): Promise<void> {
+    const items = await this.stats.queues().catch(() => null);
+    if (items === null || generation !== this.generation) return;
     const key = JSON.stringify(items.map(stableQueue));
     if (key === this.lastQueues) return;
     this.lastQueues = key;

@@ -46,6 +46,12 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
         Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
       }
       if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
+    } else if (isStatementTimeout(error)) {
+      // A statement canceled by a timeout the module did not set (the host's statement_timeout).
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      const message = `The database did not answer in time (${error.message}); narrow the filters (queue, state, type, dates) and try again`;
+      body = { statusCode: status, error: 'StatementTimeout', message };
+      res.setHeader('Retry-After', '5');
     } else if (isDataException(error)) {
       status = HttpStatus.BAD_REQUEST;
       body = { statusCode: status, error: 'InvalidInput', message: `A value cannot be stored: ${error.message}` };
@@ -74,6 +80,11 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   if (error instanceof JobsStatementTimeoutError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];
+}
+
+/** PostgreSQL's query_canceled (a statement timeout), unwrapped. */
+function isStatementTimeout(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === '57014';
 }
 
 /** A PostgreSQL "data exception" (SQLSTATE class 22): a value the database refused to store or

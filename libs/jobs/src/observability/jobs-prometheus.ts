@@ -73,8 +73,27 @@ export class JobsPrometheus {
     });
     // The queue gauges of one scrape share one read (the counts themselves come from the cache):
     // prom-client collects every metric of a scrape at once, so they all join the same promise.
+    // When the counts cannot be read (the statistics say why, once, in the log), the scrape still
+    // answers: without the queue gauges, and with jobs_queue_counts_failed at 1.
     let reading: Promise<QueueSummary[]> | null = null;
-    const queues = () => (reading ??= stats.queues().finally(() => setImmediate(() => (reading = null))));
+    let failed = false;
+    const queues = () =>
+      (reading ??= stats
+        .queues()
+        .then(
+          (list) => ((failed = false), list),
+          () => ((failed = true), []),
+        )
+        .finally(() => setImmediate(() => (reading = null))));
+    new Gauge({
+      name: 'jobs_queue_counts_failed',
+      help: '1 when the queue counts could not be read for this scrape (the queue gauges are then left out)',
+      registers,
+      async collect() {
+        await queues();
+        this.set(failed ? 1 : 0);
+      },
+    });
     const perQueue = (name: string, help: string, value: (q: QueueSummary) => number) =>
       new Gauge({
         name,

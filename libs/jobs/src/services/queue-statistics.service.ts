@@ -30,9 +30,10 @@ export interface QueueSummary {
   counts: StateCounts;
   /** When `counts` (and `oldestPendingAgeMs`) were counted: a shared snapshot, at most a few seconds old. */
   countsAt: string;
-  /** True when the finished states' counts are estimates (a table over 200,000 jobs, or counting
-   * everything ran out of time): the unfinished states are always counted. */
+  /** True when some of `counts` are estimates (`estimatedStates` names them): on a table over
+   * 64 MB (about 200,000 jobs) the finished states always, an unfinished state past 20,000 jobs. */
   countsEstimated: boolean;
+  estimatedStates: JobState[];
   /** Averaged over the last `THROUGHPUT_WINDOW_MINUTES` minutes, across every node. */
   completedPerMinute: number;
   failedPerMinute: number;
@@ -53,9 +54,13 @@ interface CountsSnapshot {
   at: Date;
   counts: Map<string, StateCounts>;
   oldest: Map<string, Date>;
-  /** False when the finished states could not be counted in time and kept older numbers. */
-  exact: boolean;
+  /** The states whose counts are estimates. */
+  estimated: JobState[];
 }
+
+/** After a failed count, the next try waits this long, doubling per failure up to the max. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
 
 /** Minutes over which `completedPerMinute`, `failedPerMinute` and `failureRate` are averaged. */
 export const THROUGHPUT_WINDOW_MINUTES = 5;
@@ -77,6 +82,8 @@ export class QueueStatisticsService {
   private readonly logger = new Logger('Jobs');
   private snapshot: CountsSnapshot | null = null;
   private refreshing: Promise<CountsSnapshot> | null = null;
+  /** The last count's failure, while it stands: no new count before `retryAt`. */
+  private failure: { error: Error; retryAt: number; waitMs: number } | null = null;
 
   constructor(
     @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
@@ -102,29 +109,46 @@ export class QueueStatisticsService {
     return refresh;
   }
 
-  /** Counts again now (shared with a refresh already running). */
+  /**
+   * Counts again now (shared with a refresh already running). After a failure, the next count waits
+   * (2 s, doubling up to a minute): meanwhile the failure is answered at once, or the last snapshot
+   * when there is one; the failure is logged once, and the recovery too.
+   */
   refresh(): Promise<CountsSnapshot> {
+    const failure = this.failure;
+    if (failure && Date.now() < failure.retryAt) {
+      return this.snapshot ? Promise.resolve(this.snapshot) : Promise.reject(failure.error);
+    }
     if (!this.refreshing) {
-      this.refreshing = this.count().finally(() => (this.refreshing = null));
+      this.refreshing = this.count()
+        .then(
+          (snap) => {
+            if (this.failure) this.logger.log('Counting jobs by state works again');
+            this.failure = null;
+            return snap;
+          },
+          (err: Error) => {
+            const waitMs = this.failure ? Math.min(RETRY_MAX_MS, this.failure.waitMs * 2) : RETRY_FIRST_MS;
+            if (!this.failure) this.logger.warn(`Counting jobs by state failed (${err.message}); retrying less often`);
+            this.failure = { error: err, retryAt: Date.now() + waitMs, waitMs };
+            throw err;
+          },
+        )
+        .finally(() => (this.refreshing = null));
     }
     return this.refreshing;
   }
 
   private async count(): Promise<CountsSnapshot> {
     const at = new Date();
-    const { rows, exact, timedOut, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
-    if (timedOut) {
-      this.logger.warn(
-        `Counting jobs by state took over ${this.options.statsTimeoutMs} ms: estimating the finished states from a sample`,
-      );
-    }
+    const { rows, estimated, oldest } = await this.storage.stats.counts(this.options.statsTimeoutMs);
     const counts = new Map<string, StateCounts>();
     for (const r of rows) {
       let c = counts.get(r.queue);
       if (!c) counts.set(r.queue, (c = zeroCounts()));
       c[r.state] = Number(r.n);
     }
-    const snap: CountsSnapshot = { at, counts, oldest: new Map(oldest.map((r) => [r.queue, r.oldest])), exact };
+    const snap: CountsSnapshot = { at, counts, oldest: new Map(oldest.map((r) => [r.queue, r.oldest])), estimated };
     this.snapshot = snap;
     return snap;
   }
@@ -168,7 +192,8 @@ export class QueueStatisticsService {
         failedLast5Minutes: t.failed,
         counts: { ...zeroCounts(), ...snap.counts.get(name) },
         countsAt: snap.at.toISOString(),
-        countsEstimated: !snap.exact,
+        countsEstimated: snap.estimated.length > 0,
+        estimatedStates: snap.estimated,
         completedPerMinute: t.completed / THROUGHPUT_WINDOW_MINUTES,
         failedPerMinute: t.failed / THROUGHPUT_WINDOW_MINUTES,
         failureRate: t.completed + t.failed === 0 ? 0 : t.failed / (t.completed + t.failed),

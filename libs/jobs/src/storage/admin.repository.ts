@@ -1,15 +1,26 @@
 import type { JobEventRecord, JobState, ParsedListFilter, ParsedListQuery } from '../interfaces';
 import type { Database } from './database';
 import type { AttemptRow, JobRow } from './job-row';
-import { adminStatements, type BulkTarget, type SqlQuery } from './statements/admin.sql';
+import { adminStatements, type BulkTarget, type ListWalk, type SqlQuery } from './statements/admin.sql';
 import { sortedListStatement } from './statements/admin-sorted.sql';
-import { withValues } from './statements/statement';
+import { INDEX_RANGES_ONLY, withValues } from './statements/statement';
 
 /** A row of the job list: the job without payload, lease end and replays, plus a payload preview. */
 export interface SummaryRow extends Omit<JobRow, 'payload' | 'locked_until' | 'replays'> {
   payload_preview: string;
   /** The sort column's exact value (sorted lists only), for the cursor. */
   sort_key?: string | null;
+}
+
+/** How far out of creation order a job's id may be: a time range's band of ids is widened by this
+ * much on each side (a job created in a transaction open longer than this may be left out of it). */
+export const TIME_RANGE_MARGIN_MS = 60 * 60_000;
+
+/** A page of the job list, the statement that read it, and whether it was held to index order. */
+export interface ListPage {
+  rows: SummaryRow[];
+  statement: SqlQuery;
+  indexOrder: boolean;
 }
 
 /** The job for the detail view: its payload, or its size and a preview when it is too large. */
@@ -38,50 +49,61 @@ export class AdminRepository {
    * - a search by id or idempotency key: one index lookup (`id`);
    * - a payload search: first the newest 5,000 jobs (`probe`, a few ms); if they do not fill the
    *   page, the value is rare, and the GIN index collects its jobs (`range`);
-   * - a time range ending in the past: the planner's estimates (no rows read) of the jobs created
-   *   since `to` and of those in the range decide between passing the former (`id`) and sorting the
-   *   ids of the latter (`range`, through the BRIN index); with a cursor, the walk starts at the
-   *   cursor's job, so only the jobs created between `to` and it count as passed. The cost is the
-   *   smaller of the two, so the worst case is a wide range far in the past (half the table in it,
-   *   half newer than it).
+   * - a time range: ids grow with creation times, so the range is a band of ids, found by two
+   *   binary searches over the primary key (`firstIdFrom`), widened by `TIME_RANGE_MARGIN_MS` on
+   *   each side (a job is created at its transaction's start and gets its id at its insert, so a
+   *   long transaction's jobs can sit a little out of order). The walk then reads that band from its
+   *   newest end and stops once the page is full: the page costs what it reads, wherever the range
+   *   lies; a rare filter in a wide range costs at most the band. The created_at conditions still
+   *   decide which jobs are listed.
    */
-  async page(parsed: ParsedListQuery): Promise<{ rows: SummaryRow[]; statement: SqlQuery }> {
+  async page(parsed: ParsedListQuery): Promise<ListPage> {
     const { limit, before } = parsed;
-    const run = async (statement: SqlQuery) => ({
-      rows: await this.db.timed('list jobs', async (on) => (await on.query<SummaryRow>(statement)).rows),
+    // An id walk (no search) or a sorted list reads its page in index order: its plan is held to index ranges,
+    // whatever the statistics. A `range` walk collects its ids through a BRIN or GIN index (bitmap
+    // scans only), and a `probe` reads the newest jobs by id: theirs are left to the planner.
+    const run = async (statement: SqlQuery, indexOrder: boolean) => ({
+      rows: await this.db.timed('list jobs', async (on) => {
+        if (indexOrder) await on.query(INDEX_RANGES_ONLY);
+        return (await on.query<SummaryRow>(statement)).rows;
+      }),
       statement,
+      indexOrder,
     });
-    if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort));
+    const walk = (how: ListWalk) => run(this.sql.list(parsed, limit, before, how), how === 'id');
+    if (parsed.sort) return run(sortedListStatement(this.db.names.jobs, parsed, limit, parsed.sort), true);
     const search = parsed.search?.kind;
-    if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'));
+    // One job by its id or key: an index lookup, best left to the planner (the key's index is not in id order).
+    if (search === 'id' || search === 'key') return run(this.sql.list(parsed, limit, before, 'id'), false);
     if (search === 'payload') {
-      const probe = await run(this.sql.list(parsed, limit, before, 'probe'));
+      const probe = await walk('probe');
       if (probe.rows.length > limit) return probe;
-      return run(this.sql.list(parsed, limit, before, 'range'));
+      return walk('range');
     }
-    if (parsed.to === undefined) return run(this.sql.list(parsed, limit, before, 'id'));
-    const cursorRow =
-      before === undefined
+    if (parsed.from === undefined && parsed.to === undefined) return walk('id');
+    const bound = async (at: Date | undefined, margin: number) =>
+      at === undefined
         ? undefined
-        : (await this.db.query<{ created_at: Date }>({ text: this.sql.createdAt, values: [before] })).rows[0];
-    const { within, newer } = this.sql.estimateRange(parsed.from, parsed.to, cursorRow?.created_at);
-    const [inRange, after] = await Promise.all([this.estimate(within), this.estimate(newer)]);
-    return run(this.sql.list(parsed, limit, before, after > inRange ? 'range' : 'id'));
+        : (await this.db.query<{ id: string }>(withValues({ text: this.sql.firstIdFrom }, [new Date(+at + margin)])))
+            .rows[0].id;
+    const [atLeast, below] = await Promise.all([
+      bound(parsed.from, -TIME_RANGE_MARGIN_MS),
+      bound(parsed.to, TIME_RANGE_MARGIN_MS),
+    ]);
+    return run(this.sql.list(parsed, limit, before, 'id', { atLeast, below }), true);
   }
 
   /** How PostgreSQL runs the page's statement: `EXPLAIN (ANALYZE, BUFFERS)`, as text. */
   async explain(parsed: ParsedListQuery): Promise<string> {
-    const { statement } = await this.page(parsed);
-    const res = await this.db.query<{ 'QUERY PLAN': string }>({
-      text: `EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`,
-      values: statement.values,
+    const { statement, indexOrder } = await this.page(parsed);
+    return this.db.transaction(async (client) => {
+      if (indexOrder) await client.query(INDEX_RANGES_ONLY.text);
+      const res = await client.query<{ 'QUERY PLAN': string }>({
+        text: `EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`,
+        values: statement.values,
+      });
+      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
     });
-    return res.rows.map((r) => r['QUERY PLAN']).join('\n');
-  }
-
-  private async estimate(query: SqlQuery): Promise<number> {
-    const res = await this.db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(query);
-    return res.rows[0]['QUERY PLAN'][0].Plan['Plan Rows'];
   }
 
   /** The job (payload whole when `full` or at most `limit` bytes, else a preview of `previewChars`),

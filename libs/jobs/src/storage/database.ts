@@ -71,10 +71,11 @@ export class Database implements Queryable {
   /**
    * Runs `work` in a transaction whose statements stop after `adminTimeoutMs` (`SET LOCAL
    * statement_timeout`): an admin request can never hold a connection and scan for minutes. A
-   * timeout becomes a `JobsStatementTimeoutError` (503), not a database error.
+   * timeout becomes a `JobsStatementTimeoutError` (503), not a database error. `timeoutMs` replaces
+   * `adminTimeoutMs` for reads with a budget of their own (the queue counts).
    */
-  async timed<R>(action: string, work: (on: Queryable) => Promise<R>): Promise<R> {
-    const ms = Math.max(1, Math.floor(this.adminTimeoutMs));
+  async timed<R>(action: string, work: (on: Queryable) => Promise<R>, timeoutMs = this.adminTimeoutMs): Promise<R> {
+    const ms = Math.max(1, Math.floor(timeoutMs));
     try {
       return await this.transaction(async (client) => {
         await client.query(`SET LOCAL statement_timeout = ${ms}`);

@@ -4,7 +4,7 @@ import { TERMINAL_STATES } from '../jobs.constants';
 import type { Database, Queryable } from './database';
 import { toJob, type JobRow } from './job-row';
 import { operatorStatements } from './statements/operators.sql';
-import { withValues } from './statements/statement';
+import { INDEX_RANGES_ONLY, withValues } from './statements/statement';
 
 /** Rows one `clean` statement deletes at most. */
 export const CLEAN_BATCH_SIZE = 1_000;
@@ -53,7 +53,7 @@ export class OperatorsRepository {
     const queue = filter.queue ?? null;
     const type = filter.type ?? null;
     return this.db.timed('group dead letters', async (on) => {
-      await on.query(this.sql.indexOnly);
+      await on.query(INDEX_RANGES_ONLY); // the failed jobs from their index, newest first
       const rows = (await on.query<GroupRow>(withValues(this.sql.deadLetterGroups, [queue, type, scan, limit]))).rows;
       const scanned = rows[0]?.scanned ?? 0;
       let estimated = false;
@@ -79,7 +79,7 @@ export class OperatorsRepository {
   async explain(which: 'deadLetterGroups' | 'clean', values: unknown[]): Promise<string> {
     const statement = which === 'clean' ? this.sql.clean : this.sql.deadLetterGroups;
     const plan = this.db.transaction(async (client) => {
-      if (which === 'deadLetterGroups') await client.query(this.sql.indexOnly.text);
+      await client.query(INDEX_RANGES_ONLY.text);
       const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, values);
       throw Object.assign(new Error('rollback'), { plan: res.rows.map((r) => r['QUERY PLAN']).join('\n') });
     });
@@ -126,10 +126,10 @@ export class OperatorsRepository {
       const batch = Math.min(CLEAN_BATCH_SIZE, options.limit - deleted);
       if (batch <= 0) break;
       const values = [options.state, options.olderThanMs, options.queue ?? null, batch];
-      const n = await this.db.timed(
-        'clean jobs',
-        async (on) => (await on.query(withValues(this.sql.clean, values))).rowCount ?? 0,
-      );
+      const n = await this.db.timed('clean jobs', async (on) => {
+        await on.query(INDEX_RANGES_ONLY); // the finished-jobs index, oldest first
+        return (await on.query(withValues(this.sql.clean, values))).rowCount ?? 0;
+      });
       deleted += n;
       if (n < batch) break;
     }

@@ -1,6 +1,6 @@
 import type { ListSort, ParsedListFilter } from '../../interfaces';
 import { SUMMARY_COLUMNS, type SqlQuery } from './admin.sql';
-import { partsOf, whereOf } from './admin-where';
+import { idOf, partsOf, whereOf } from './admin-where';
 import { finishedState } from './statement';
 
 /** A sort column's exact value as text, in UTC with microseconds: the cursor carries it back. */
@@ -29,7 +29,7 @@ export function sortedListStatement(jobs: string, filter: ParsedListFilter, limi
     }
     const n = w.param(limit + 1);
     const branch = (part: string) =>
-      `SELECT ${SUMMARY_COLUMNS}, NULL::text AS sort_key FROM ${jobs} WHERE ${w} AND ${part} ORDER BY id ${dir} LIMIT ${n}`;
+      `SELECT ${SUMMARY_COLUMNS}, NULL::text AS sort_key FROM ${jobs} WHERE ${w} AND ${part} ORDER BY ${idOf(part)} ${dir} LIMIT ${n}`;
     const parts = partsOf(filter.states);
     const text =
       parts.length === 1

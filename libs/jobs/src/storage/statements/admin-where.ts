@@ -47,6 +47,7 @@ export const CLAUSE = {
   idBelow: (p: string) => `id < ${p}::bigint`,
   idAbove: (p: string) => `id > ${p}::bigint`,
   idAtMost: (p: string) => `id <= ${p}::bigint`,
+  idAtLeast: (p: string) => `id >= ${p}::bigint`,
   error: (p: string) => `last_error ILIKE ${p}`,
   errorGroup: (p: string) => `${ERROR_SIGNATURE} = ${p}`,
   retrying: (p: string) => `attempts > ${p}::int`,
@@ -79,6 +80,16 @@ export function whereOf(filter: ParsedListFilter, states: readonly JobState[] | 
 
 const NOT_RUNNING = `state <> 'running'`;
 const RUNNING = `state = 'running'`;
+
+/**
+ * The id expression a part orders by. The running jobs (few: bounded by the cluster's slots) are
+ * read whole from the running index and sorted: ordered by `id`, the planner may walk the primary
+ * key instead, filtering out every job that is not running (a table without statistics looks to it
+ * as if running jobs were everywhere), which reads the whole table when few or none run.
+ */
+export function idOf(part: string): string {
+  return part === RUNNING ? 'id + 0' : 'id';
+}
 
 /** The parts of the table a list reads: jobs that are not running (the list indexes), running jobs
  * (the running index), or both. */

@@ -1,6 +1,6 @@
 import type { JobState, ParsedListFilter } from '../../interfaces';
 import type { SchemaNames } from '../schema-name';
-import { CLAUSE, partsOf, Where, whereOf } from './admin-where';
+import { CLAUSE, idOf, partsOf, Where, whereOf } from './admin-where';
 import { finishedState } from './statement';
 
 /**
@@ -35,6 +35,12 @@ export const PROBE_ROWS = 5_000;
  */
 export type ListWalk = 'id' | 'range' | 'probe';
 
+/** Bounds on the ids a list walks (a time range's, found by `firstIdFrom`). */
+export interface IdRange {
+  atLeast?: string;
+  below?: string;
+}
+
 /** Which jobs a bulk batch takes: the filter's, or a chunk of ids, plus the keyset bounds. */
 export interface BulkTarget {
   filter?: ParsedListFilter;
@@ -60,8 +66,10 @@ export function adminStatements(names: SchemaNames) {
 
   return {
     /** One page, newest first: `limit + 1` rows, so the caller knows whether another page follows. */
-    list(filter: ParsedListFilter, limit: number, before?: string, walk: ListWalk = 'id'): SqlQuery {
+    list(filter: ParsedListFilter, limit: number, before?: string, walk: ListWalk = 'id', ids?: IdRange): SqlQuery {
       const w = whereOf(filter);
+      if (ids?.atLeast !== undefined) w.add(CLAUSE.idAtLeast, ids.atLeast);
+      if (ids?.below !== undefined) w.add(CLAUSE.idBelow, ids.below);
       if (walk === 'probe') {
         // Only the newest PROBE_ROWS jobs (below the cursor) are looked at, whatever the filters.
         const below = before === undefined ? '' : `WHERE ${CLAUSE.idBelow(w.param(before))}`;
@@ -76,7 +84,7 @@ export function adminStatements(names: SchemaNames) {
       // of their own, so that each branch's WHERE implies its indexes' predicate.
       const branch = (part: string) =>
         walk === 'id'
-          ? `SELECT ${SUMMARY_COLUMNS} FROM ${t} WHERE ${w} AND ${part} ORDER BY id DESC LIMIT ${n}`
+          ? `SELECT ${SUMMARY_COLUMNS} FROM ${t} WHERE ${w} AND ${part} ORDER BY ${idOf(part)} DESC LIMIT ${n}`
           : `SELECT ${SUMMARY_COLUMNS} FROM ${t}
              WHERE id = ANY(ARRAY(SELECT id FROM ${t} WHERE ${w} AND ${part} ORDER BY id + 0 DESC LIMIT ${n}))
              ORDER BY id DESC`;
@@ -88,18 +96,21 @@ export function adminStatements(names: SchemaNames) {
       return { text, values: w.values };
     },
 
-    /** The planner's estimates (no rows read) of the jobs created in [from, to), and of those an id
-     * walk passes first: created since `to` (and, with a cursor, no later than the cursor's job). */
-    estimateRange(from: Date | undefined, to: Date, cursorCreatedAt?: Date): { within: SqlQuery; newer: SqlQuery } {
-      const within = new Where();
-      if (from !== undefined) within.add(CLAUSE.from, from);
-      within.add(CLAUSE.to, to);
-      const newer = new Where().add(CLAUSE.from, to);
-      if (cursorCreatedAt !== undefined) newer.add(CLAUSE.createdAtMost, cursorCreatedAt);
-      const explain = (w: Where) => ({ text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${t} WHERE ${w}`, values: w.values });
-      return { within: explain(within), newer: explain(newer) };
-    },
-    createdAt: `SELECT created_at FROM ${t} WHERE id = $1`,
+    /**
+     * The first id of a job created at or after $1, as ids grow with creation times: a binary
+     * search over the primary key (about 24 lookups on 10,000,000 jobs), whatever the statistics.
+     * Past the newest job: its id + 1.
+     */
+    firstIdFrom: `WITH RECURSIVE b(lo, hi) AS (
+        SELECT coalesce((SELECT min(id) FROM ${t}), 1), coalesce((SELECT max(id) FROM ${t}), 0) + 1
+        UNION ALL
+        SELECT CASE WHEN c.before THEN m.mid + 1 ELSE b.lo END, CASE WHEN c.before THEN b.hi ELSE m.mid END
+        FROM b CROSS JOIN LATERAL (SELECT (b.lo + b.hi) / 2 AS mid) m
+        CROSS JOIN LATERAL (SELECT coalesce((SELECT j.created_at < $1::timestamptz FROM ${t} j
+          WHERE j.id >= m.mid ORDER BY j.id LIMIT 1), false) AS before) c
+        WHERE b.lo < b.hi
+      )
+      SELECT lo::text AS id FROM b WHERE lo >= hi`,
 
     /** The job for the detail view: the payload itself only when it is at most $3 bytes (or $2,
      * `full`), else its size and the first $4 characters of its JSON. */

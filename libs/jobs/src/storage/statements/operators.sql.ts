@@ -30,9 +30,6 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
         SELECT g.*, (SELECT count(*) FROM recent)::int AS scanned, (SELECT min(id) FROM recent)::text AS oldest
         FROM groups g ORDER BY g.count DESC, g.last_failed_at DESC, g.queue, g.type, g.error LIMIT $4`,
     },
-    /** The groups' read takes the failed jobs from an index, newest first, whatever the statistics
-     * say (a sequential or bitmap scan would read every failed job, or the table). Transaction-local. */
-    indexOnly: { text: `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off` },
     /** Whether a failed job older than id $1 exists (of queue $2, type $3 when given). */
     olderFailed: {
       text: `SELECT EXISTS (SELECT 1 FROM ${jobs} WHERE state = 'failed' AND id < $1::bigint
@@ -56,11 +53,14 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
     /**
      * Deletes up to $4 jobs in state $1 finished before now - $2 ms (of queue $3 when given), oldest
      * finished first: one range of the finished-jobs index. Rows another transaction holds are left.
+     * Run under `INDEX_RANGES_ONLY`, and with the state compared as `state || ''` (no index on
+     * `state` can serve it): on a table never analyzed, the planner otherwise collected every job
+     * of the state through the (state, id) index and sorted them, for each batch of 1,000.
      */
     clean: {
       text: `WITH doomed AS (
           SELECT id FROM ${jobs}
-          WHERE ${FINISHED} AND state = $1 AND finished_at < now() - $2::bigint * interval '1 millisecond'
+          WHERE ${FINISHED} AND (state || '') = $1 AND finished_at < now() - $2::bigint * interval '1 millisecond'
             AND ($3::text IS NULL OR queue = $3)
           ORDER BY finished_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
         )

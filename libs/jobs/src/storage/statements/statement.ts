@@ -42,3 +42,16 @@ export function attemptKeys(items: ReadonlyArray<{ id: string; attempt: number }
 export function finishedState(alias = ''): string {
   return `${alias}state IN (${TERMINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
 }
+
+/**
+ * Plans that read index ranges in index order, whatever the planner's statistics: a table never
+ * analyzed (right after a bulk load or a restore) looks to the planner as if any value could be
+ * anywhere, and it would sort every match of a state or scan the table. For the statements whose
+ * every shape has an index range (the list walks, the dead-letter groups, the bounded counts):
+ * sequential and bitmap scans and sorts are then a last resort. Transaction-local. JIT is off too:
+ * a plan that keeps a disabled step (the sort of the few running jobs) carries its penalty in its
+ * cost, which would make PostgreSQL compile a read of 50 rows (300-500 ms).
+ */
+export const INDEX_RANGES_ONLY: Statement = {
+  text: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off',
+};
