@@ -3,6 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import {
   InvalidJobOptionsError,
+  JobsBusyError,
   JobNotFoundError,
   JobsError,
   JobStateError,
@@ -42,6 +43,7 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
         Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
       }
       if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
+      if (error instanceof JobsBusyError) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
     } else if (isDataException(error)) {
       status = HttpStatus.BAD_REQUEST;
       body = { statusCode: status, error: 'InvalidInput', message: `A value cannot be stored: ${error.message}` };
@@ -67,6 +69,7 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof ScheduleNotFoundError) return [HttpStatus.NOT_FOUND, undefined];
   if (error instanceof ScheduleConflictError) return [HttpStatus.CONFLICT, 'name'];
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
+  if (error instanceof JobsBusyError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   if (error instanceof JobsStatementTimeoutError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];

@@ -10,6 +10,7 @@ import {
   Req,
   UseFilters,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { JobsOperatorsService } from '../services/jobs-operators.service';
@@ -17,11 +18,13 @@ import { JobsService } from '../services/jobs.service';
 import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsWriteLimiter } from './write-limiter';
 
 /** Queues: the overview, and pause/resume (the `pause` right). */
 @Controller('queues')
 @UseFilters(JobsExceptionFilter)
 @UseGuards(JobsAccessGuard)
+@UseInterceptors(JobsWriteLimiter)
 export class QueuesController {
   constructor(
     private readonly jobs: JobsService,

@@ -12,6 +12,7 @@ import {
   Req,
   UseFilters,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { checkFields, SCHEDULE_FIELDS } from '../core/schedule-input';
@@ -20,11 +21,13 @@ import type { Job, Schedule, ScheduleDefinition, ScheduleRun } from '../interfac
 import { JobSchedulesService } from '../services/job-schedules.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsWriteLimiter } from './write-limiter';
 
 /** Recurring jobs. Reads are open to every caller; writes need the `schedule` right. */
 @Controller('schedules')
 @UseFilters(JobsExceptionFilter)
 @UseGuards(JobsAccessGuard)
+@UseInterceptors(JobsWriteLimiter)
 export class SchedulesController {
   constructor(
     private readonly schedules: JobSchedulesService,
