@@ -30,6 +30,8 @@ export const DEFAULTS = {
   idempotencyWindowMs: 24 * 60 * 60_000,
   statsCacheMs: 2_000,
   statsTimeoutMs: 1_500,
+  maxSchedules: 1_000,
+  minScheduleIntervalMs: 1_000,
 } as const;
 
 /** A schema name the module accepts: a plain lower-case PostgreSQL identifier, so it can be

@@ -85,6 +85,35 @@ export class Cadence {
     return cadence;
   }
 
+  /**
+   * The shortest time between two ticks, in ms (for the `minScheduleIntervalMs` limit). For a cron
+   * expression: the smallest gap within its finest field that has more than one value, counting
+   * the wrap to the next minute, hour or day when the coarser field has two consecutive values
+   * (on the safe side: it may count a wrap that the other fields never reach). A day or more: a day.
+   */
+  shortestGapMs(): number {
+    if (!this.cron) return (this.spec as { intervalMs: number }).intervalMs;
+    const fields = this.cron as unknown as Partial<Record<'second' | 'minute' | 'hour', Record<string, unknown>>>;
+    const units: Array<[Record<string, unknown> | undefined, number, number]> = [
+      [fields.second, 60, 1_000],
+      [fields.minute, 60, 60_000],
+      [fields.hour, 24, 3_600_000],
+    ];
+    for (let i = 0; i < units.length; i++) {
+      const [set, size, ms] = units[i];
+      if (!set) return MIN_INTERVAL_MS; // unreadable fields: assume the finest
+      const values = Object.keys(set)
+        .map(Number)
+        .sort((a, b) => a - b);
+      const coarser = units[i + 1]?.[0];
+      const wraps = !coarser || Object.keys(coarser).some((v) => `${(Number(v) + 1) % units[i + 1][1]}` in coarser);
+      let gap = wraps ? values[0] + size - values[values.length - 1] : Infinity;
+      for (let j = 1; j < values.length; j++) gap = Math.min(gap, values[j] - values[j - 1]);
+      if (gap !== Infinity) return gap * ms;
+    }
+    return 24 * 3_600_000;
+  }
+
   /** The first tick strictly after `after`. */
   next(after: Date): Date {
     if (!this.cron) {

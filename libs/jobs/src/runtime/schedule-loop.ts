@@ -4,6 +4,7 @@ import type { JobsRepository } from '../storage/jobs.repository';
 import type { SchedulesRepository } from '../storage/schedules.repository';
 import type { RuntimeObserver } from './runtime-observer';
 import { SchedulePlanner } from './schedule-planner';
+import type { PendingLimit } from './tick-capacity';
 
 /** Schedules claimed per transaction. */
 const BATCH = 100;
@@ -28,6 +29,8 @@ export interface ScheduleLoopDeps {
   pollIntervalMs: number;
   logger: Logger;
   observer?: RuntimeObserver;
+  /** Each queue's `maxPendingJobs`: ticks of a full queue enqueue nothing (default: unlimited). */
+  pendingLimitOf?: PendingLimit;
 }
 
 /**
@@ -49,7 +52,7 @@ export class ScheduleLoop {
   private lastPruneAt = Date.now();
 
   constructor(private readonly deps: ScheduleLoopDeps) {
-    this.planner = new SchedulePlanner(deps.jobs, deps.logger);
+    this.planner = new SchedulePlanner(deps.jobs, deps.logger, Math.random, deps.pendingLimitOf);
   }
 
   start(): void {
