@@ -23,13 +23,14 @@ import { JobsOperatorsService } from '../services/jobs-operators.service';
 import { JobsService } from '../services/jobs.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsJsonBodyGuard } from './json-body.guard';
 import { JobsWriteLimiter } from './write-limiter';
 import { parseEnqueueBody } from './parse-enqueue-body';
 
 /** REST access to jobs. Mounted under `jobs` by `JobsApiModule` (the server puts it under `/api`). */
 @Controller('jobs')
 @UseFilters(JobsExceptionFilter)
-@UseGuards(JobsAccessGuard)
+@UseGuards(JobsAccessGuard, JobsJsonBodyGuard)
 @UseInterceptors(JobsWriteLimiter)
 export class JobsController {
   constructor(

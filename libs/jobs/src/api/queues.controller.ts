@@ -18,12 +18,13 @@ import { JobsService } from '../services/jobs.service';
 import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsJsonBodyGuard } from './json-body.guard';
 import { JobsWriteLimiter } from './write-limiter';
 
 /** Queues: the overview, and pause/resume (the `pause` right). */
 @Controller('queues')
 @UseFilters(JobsExceptionFilter)
-@UseGuards(JobsAccessGuard)
+@UseGuards(JobsAccessGuard, JobsJsonBodyGuard)
 @UseInterceptors(JobsWriteLimiter)
 export class QueuesController {
   constructor(

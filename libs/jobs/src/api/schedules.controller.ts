@@ -15,12 +15,14 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { parseIsoTime } from '../core/iso-time';
 import { checkFields, SCHEDULE_FIELDS } from '../core/schedule-input';
 import { InvalidJobOptionsError } from '../errors';
 import type { Job, Schedule, ScheduleDefinition, ScheduleRun } from '../interfaces';
 import { JobSchedulesService, MAX_SCHEDULES_PAGE } from '../services/job-schedules.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsJsonBodyGuard } from './json-body.guard';
 import { JobsWriteLimiter } from './write-limiter';
 
 /** Recurring jobs. Reads are open to every caller; writes need the `schedule` right. */
@@ -29,7 +31,7 @@ const DEFAULT_SCHEDULES_PAGE = 100;
 
 @Controller('schedules')
 @UseFilters(JobsExceptionFilter)
-@UseGuards(JobsAccessGuard)
+@UseGuards(JobsAccessGuard, JobsJsonBodyGuard)
 @UseInterceptors(JobsWriteLimiter)
 export class SchedulesController {
   constructor(
@@ -111,8 +113,7 @@ export class SchedulesController {
   ): Promise<{ items: ScheduleRun[]; nextCursor: string | null }> {
     const n = limit === undefined ? 50 : Number(limit);
     if (!Number.isInteger(n)) throw new InvalidJobOptionsError('limit', 'must be an integer from 1 to 200');
-    const from = before === undefined ? undefined : new Date(before);
-    if (from && Number.isNaN(from.getTime())) throw new InvalidJobOptionsError('before', 'must be an ISO 8601 date');
+    const from = before === undefined ? undefined : parseIsoTime('before', before);
     const items = await this.schedules.runs(name, { limit: n, before: from });
     return { items, nextCursor: items.length === n ? items[items.length - 1].occurrence.toISOString() : null };
   }
