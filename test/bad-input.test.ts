@@ -47,12 +47,12 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
   const count = async (table: 'jobs' | 'job_events'): Promise<number> =>
     (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}".${table}`)).rows[0].n;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the wire
   async function call(
     method: string,
     path: string,
     raw?: string,
     contentType = 'application/json',
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the wire
   ): Promise<{ status: number; body: any }> {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -95,6 +95,10 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
       // a delay whose run time would overflow (it used to be accepted with runAt null, never to run)
       ['POST', '/api/jobs', enqueue(`"delayMs":9007199254740991`), 400, 'delayMs'],
       ['POST', '/api/jobs', enqueue(`"delayMs":3153600000001`), 400, 'delayMs'],
+      // nesting: 32 levels at most (a few kilobytes nested thousands deep blanked the dashboard)
+      ['POST', '/api/jobs', enqueue(`"payload":${'['.repeat(33)}${']'.repeat(33)}`), 400, 'payload'],
+      ['POST', '/api/jobs', enqueue(`"payload":{"a":${'{"b":'.repeat(40)}1${'}'.repeat(40)}}`), 400, 'payload'],
+      ['POST', `/api/jobs/${failed}/replay`, `{"payload":${'['.repeat(4000)}${']'.repeat(4000)}}`, 400, 'payload'],
       // timestamps: ISO 8601 with a zone, and only dates that exist
       ['POST', '/api/jobs', enqueue(`"runAt":"2026-02-30T00:00:00Z"`), 400, 'runAt'],
       ['POST', '/api/jobs', enqueue(`"runAt":"2027-02-29T00:00:00Z"`), 400, 'runAt'],
