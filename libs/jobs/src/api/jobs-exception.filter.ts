@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import {
   InvalidJobOptionsError,
   JobsBusyError,
+  QueueInUseError,
   JobNotFoundError,
   JobsError,
   JobStateError,
@@ -70,6 +71,7 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof ScheduleConflictError) return [HttpStatus.CONFLICT, 'name'];
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
   if (error instanceof JobsBusyError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
+  if (error instanceof QueueInUseError) return [HttpStatus.CONFLICT, 'queue'];
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   if (error instanceof JobsStatementTimeoutError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
@@ -61,6 +62,14 @@ export class QueuesController {
   async update(@Param('name') name: string, @Body() body: unknown, @Req() req: Request): Promise<QueueSummary> {
     await this.operators.setConcurrency(name, body, { actor: await resolveActor(this.options, req) });
     return this.summary(name);
+  }
+
+  /** Deletes the queue's settings (audited): 409 while it holds unfinished jobs. */
+  @Delete(':name')
+  @RequiresJobsAction('pause')
+  async remove(@Param('name') name: string, @Req() req: Request): Promise<{ name: string; deleted: boolean }> {
+    const deleted = await this.operators.deleteQueue(name, { actor: await resolveActor(this.options, req) });
+    return { name, deleted };
   }
 
   private async summary(name: string): Promise<QueueSummary> {

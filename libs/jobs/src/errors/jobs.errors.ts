@@ -134,3 +134,10 @@ export class JobsBusyError extends JobsError {
     super(`Too many writes at once; nothing was done, retry in about ${retryAfterMs} ms`);
   }
 }
+
+/** The queue still holds unfinished jobs: its settings cannot be deleted (HTTP 409). */
+export class QueueInUseError extends JobsError {
+  constructor(readonly queue: string) {
+    super(`Queue "${queue}" holds pending, scheduled or running jobs; its settings stay while it is in use`);
+  }
+}
