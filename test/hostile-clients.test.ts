@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Cluster, type ServerNode } from './support/cluster';
 import { assertionPool, databaseUrl, dropSchema, uniqueSchema } from './support/database';
+import { waitFor } from './support/wait';
 
 // The example server against clients that send too much at once (issue 22): bursts of writes,
 // and what happens to health and reads meanwhile.
@@ -77,5 +79,58 @@ describe('bursts: the server stays healthy and bounds its writes', () => {
     );
     assert.equal(jobs.rows[0].n, done);
     assert.equal(await node.health(), 200);
+  });
+
+  it('bodies the parser refuses and forged log lines: their 4xx, one warning line each, no ERROR, no stack', async () => {
+    const node = await cluster.start();
+    const post = (headers: Record<string, string>, body: string | Buffer) =>
+      fetch(`${node.url}/api/jobs`, { method: 'POST', headers: { 'x-requested-with': 'test', ...headers }, body });
+    const json = { 'content-type': 'application/json' };
+    const statuses = {
+      malformed: (await post(json, '{bad')).status,
+      tooLarge: (await post(json, Buffer.alloc(3 * 1024 * 1024, 0x61))).status,
+      charset: (await post({ 'content-type': 'application/json; charset=latin9' }, '{}')).status,
+      encoding: (await post({ ...json, 'content-encoding': 'br' }, '{}')).status,
+      forged: (await post(json, '{"type":"email","x\\n[Nest] 1  - ERROR [JobsApi] forged":1}')).status,
+    };
+    assert.deepEqual(statuses, { malformed: 400, tooLarge: 413, charset: 415, encoding: 400, forged: 400 });
+    // A body cut off half-way: the client is gone, the server says so in one line.
+    const socket = connect(node.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const head =
+      'POST /api/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+      'X-Requested-With: test\r\nContent-Length: 1000\r\n\r\n{"type":';
+    await new Promise((resolve) => socket.write(head, resolve));
+    socket.destroy();
+    const plain = () => node.log().replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '');
+    await waitFor(() => /request aborted/.test(plain()), { message: 'the aborted request logged' });
+
+    const lines = plain().split('\n');
+    assert.deepEqual(
+      lines.filter((l) => /^\[Nest\] \d+ .*\bERROR\b/.test(l) && !/forged/.test(l)),
+      [],
+      'no ERROR line',
+    );
+    assert.deepEqual(
+      lines.filter((l) => /^\s+at /.test(l)),
+      [],
+      'no stack trace',
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('[Nest] 1  - ERROR')),
+      [],
+      'no forged line',
+    );
+    const warned = lines.filter((l) => /WARN .*POST \/api\/jobs: (400|413|415)/.test(l));
+    assert.ok(
+      warned.some((l) => l.includes('x\\n[Nest] 1  - ERROR [JobsApi] forged')),
+      warned.join('\n'),
+    );
+    for (const what of ['too large', 'unsupported charset', 'request aborted']) {
+      assert.ok(
+        warned.some((l) => l.includes(what)),
+        `${what} logged as a warning: ${warned.join('\n')}`,
+      );
+    }
   });
 });

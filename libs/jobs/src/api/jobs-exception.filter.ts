@@ -16,6 +16,7 @@ import {
   ScheduleConflictError,
   ScheduleNotFoundError,
 } from '../errors';
+import { logText } from './log-text';
 
 /**
  * Maps the module's errors to HTTP answers with a JSON body that names what was wrong. A client's
@@ -53,9 +54,7 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
       return;
     }
     if (status === HttpStatus.BAD_REQUEST || status === HttpStatus.PAYLOAD_TOO_LARGE) {
-      this.logger.warn(
-        `${req.method} ${req.originalUrl.slice(0, 200)}: ${status} ${String(body.message).slice(0, 300)}`,
-      );
+      this.logger.warn(`${req.method} ${logText(req.originalUrl, 200)}: ${status} ${logText(body.message)}`);
     }
     res.status(status).json(body);
   }
