@@ -136,8 +136,9 @@ export class OperatorsRepository {
       deleted += n;
       if (n < batch) break;
     }
-    const detail = { ...options, queue: options.queue ?? null, deleted };
-    await this.audit(actor, 'clean', options.queue ?? null, detail);
+    // A clean that deleted nothing changed nothing: no audit row (a loop of them would flood the log).
+    if (deleted > 0)
+      await this.audit(actor, 'clean', options.queue ?? null, { ...options, queue: options.queue ?? null, deleted });
     return deleted;
   }
 
