@@ -99,6 +99,10 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
       ['POST', '/api/jobs', enqueue(`"payload":${'['.repeat(33)}${']'.repeat(33)}`), 400, 'payload'],
       ['POST', '/api/jobs', enqueue(`"payload":{"a":${'{"b":'.repeat(40)}1${'}'.repeat(40)}}`), 400, 'payload'],
       ['POST', `/api/jobs/${failed}/replay`, `{"payload":${'['.repeat(4000)}${']'.repeat(4000)}}`, 400, 'payload'],
+      // names that are path segments browsers and proxies resolve away
+      ['POST', '/api/schedules', '{"name":".","type":"bad.ok","cron":"0 3 * * *"}', 400, 'name'],
+      ['POST', '/api/schedules', '{"name":"..","type":"bad.ok","cron":"0 3 * * *"}', 400, 'name'],
+      ['POST', '/api/jobs', enqueue('"queue":".."'), 400, 'queue'],
       // timestamps: ISO 8601 with a zone, and only dates that exist
       ['POST', '/api/jobs', enqueue(`"runAt":"2026-02-30T00:00:00Z"`), 400, 'runAt'],
       ['POST', '/api/jobs', enqueue(`"runAt":"2027-02-29T00:00:00Z"`), 400, 'runAt'],

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     }),
   );
   // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
-  applySecurity(app, { host: config.host, basicAuth: config.basicAuth }, logger);
+  applySecurity(app, { host: config.host, basicAuth: config.basicAuth, apiAccess: config.apiAccess }, logger);
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.
   app.useBodyParser('json', { limit: '2mb' });
   // Bodies the parser refuses (aborted, too large, bad charset or encoding): their 4xx, one warning line.

@@ -7,9 +7,18 @@ import { checkStorableDate, checkStorableJson, checkStorableText } from './stora
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 
+/** A name of a job type, queue or schedule: it is also a path segment of the API's URLs, where
+ * `.` and `..` would be resolved away by browsers and proxies. */
 export function checkName(field: string, value: unknown, max: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || !NAME.test(value)) {
-    throw new InvalidJobOptionsError(field, `must be 1-${max} characters of letters, digits, _ . : -`);
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > max ||
+    !NAME.test(value) ||
+    value === '.' ||
+    value === '..'
+  ) {
+    throw new InvalidJobOptionsError(field, `must be 1-${max} characters of letters, digits, _ . : - (not . or ..)`);
   }
   return value;
 }
