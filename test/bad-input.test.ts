@@ -47,11 +47,16 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
   const count = async (table: 'jobs' | 'job_events'): Promise<number> =>
     (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}".${table}`)).rows[0].n;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the wire
-  async function call(method: string, path: string, raw?: string): Promise<{ status: number; body: any }> {
+  async function call(
+    method: string,
+    path: string,
+    raw?: string,
+    contentType = 'application/json',
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the wire
+  ): Promise<{ status: number; body: any }> {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: raw === undefined ? {} : { 'content-type': 'application/json', 'x-requested-with': 'test' },
+      headers: raw === undefined ? {} : { 'content-type': contentType, 'x-requested-with': 'test' },
       body: raw,
     });
     const text = await res.text();
@@ -90,6 +95,25 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
       // a delay whose run time would overflow (it used to be accepted with runAt null, never to run)
       ['POST', '/api/jobs', enqueue(`"delayMs":9007199254740991`), 400, 'delayMs'],
       ['POST', '/api/jobs', enqueue(`"delayMs":3153600000001`), 400, 'delayMs'],
+      // nesting: 32 levels at most (a few kilobytes nested thousands deep blanked the dashboard)
+      ['POST', '/api/jobs', enqueue(`"payload":${'['.repeat(33)}${']'.repeat(33)}`), 400, 'payload'],
+      ['POST', '/api/jobs', enqueue(`"payload":{"a":${'{"b":'.repeat(40)}1${'}'.repeat(40)}}`), 400, 'payload'],
+      ['POST', `/api/jobs/${failed}/replay`, `{"payload":${'['.repeat(4000)}${']'.repeat(4000)}}`, 400, 'payload'],
+      // names that are path segments browsers and proxies resolve away
+      ['POST', '/api/schedules', '{"name":".","type":"bad.ok","cron":"0 3 * * *"}', 400, 'name'],
+      ['POST', '/api/schedules', '{"name":"..","type":"bad.ok","cron":"0 3 * * *"}', 400, 'name'],
+      ['POST', '/api/jobs', enqueue('"queue":".."'), 400, 'queue'],
+      // timestamps: ISO 8601 with a zone, and only dates that exist
+      ['POST', '/api/jobs', enqueue(`"runAt":"2026-02-30T00:00:00Z"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":"2027-02-29T00:00:00Z"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":"1"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":"2026-06-01T10:00:00"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":"2026-06-01T24:00:00Z"`), 400, 'runAt'],
+      ['POST', '/api/jobs', enqueue(`"runAt":1767225600000`), 400, 'runAt'],
+      ['GET', '/api/jobs?from=-1', undefined, 400, 'from'],
+      ['GET', '/api/jobs?from=2026-13-01', undefined, 400, 'from'],
+      ['GET', '/api/jobs?to=June%201', undefined, 400, 'to'],
+      ['POST', '/api/jobs/cancel', '{"filter":{"from":"2026-04-31T00:00:00Z"}}', 400, 'filter.from'],
       // list filters
       ['GET', `/api/jobs?q=${encodeURIComponent(`payload.s:"${LONE}"`)}`, undefined, 400, 'q'],
       ['GET', `/api/jobs?q=${encodeURIComponent('payload.s:"a\\u0000b"')}`, undefined, 400, 'q'],
@@ -113,6 +137,20 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
       if (res.status !== status || (field !== undefined && res.body?.field !== field)) {
         wrong.push(`${method} ${path} ${raw ?? ''}: ${res.status} ${JSON.stringify(res.body)}`);
       }
+    }
+    // A body that is not JSON is refused as such (415), not read as nothing: a replay with an
+    // edited payload sent as text/plain used to answer 200 and replay the old payload.
+    const notJson: Array<[string, string, string, string]> = [
+      ['POST', '/api/jobs', 'text/plain', enqueue('"payload":{}')],
+      ['POST', '/api/jobs', 'application/x-www-form-urlencoded', 'type=bad.ok'],
+      ['POST', `/api/jobs/${failed}/replay`, 'text/plain', '{"payload":{"edited":true}}'],
+      ['POST', '/api/jobs/cancel', 'text/plain', '{"filter":{}}'],
+      ['PATCH', '/api/queues/bad', 'application/x-www-form-urlencoded', 'concurrency=3'],
+      ['POST', '/api/schedules', 'text/plain', '{"name":"s","type":"bad.ok","cron":"0 3 * * *"}'],
+    ];
+    for (const [method, path, type, raw] of notJson) {
+      const res = await call(method, path, raw, type);
+      if (res.status !== 415) wrong.push(`${method} ${path} as ${type}: ${res.status} ${JSON.stringify(res.body)}`);
     }
     assert.deepEqual(wrong, [], 'answers that are not the expected status and field');
     assert.equal(await count('jobs'), jobsBefore, 'no job written');

@@ -260,6 +260,9 @@ describe('operator API: actions', () => {
     const limited = await call('POST', '/api/jobs/clean', { queue: 'cl', state: 'failed', olderThanMs: 0, limit: 3 });
     assert.deepEqual(limited.body, { deleted: 3 });
     assert.equal(await count(`queue = 'cl' AND state = 'failed'`), 4);
+    // A clean that deletes nothing writes no audit row (the newest rows below are the two above).
+    const none = await call('POST', '/api/jobs/clean', { queue: 'cl', state: 'canceled', olderThanMs: 0 });
+    assert.deepEqual(none.body, { deleted: 0 });
     const audit = (await call('GET', '/api/audit?limit=2')).body.items as Array<{
       action: string;
       detail: { deleted: number };

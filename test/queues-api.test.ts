@@ -178,6 +178,52 @@ describe('queues API: pause, resume, overview, workers', () => {
     assert.equal((await call('GET', '/api/stats/series?minutes=0')).status, 400);
   });
 
+  it('queue names are checked like enqueue and pause; settings of unused queues leave no row, and can be deleted', async () => {
+    const rows = async () =>
+      (await pool.query<{ name: string }>(`SELECT name FROM "${schema}".queues ORDER BY name`)).rows.map((r) => r.name);
+    const before = await rows();
+    const patch = (name: string, body: string) =>
+      fetch(`${base}/api/queues/${encodeURIComponent(name)}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', 'x-requested-with': 't' },
+        body,
+      });
+    for (const name of ['a b', '<script>x</script>', '/', '..x/..', 'q\u202eevil', 'x'.repeat(129)]) {
+      const res = await patch(name, '{"concurrency":2}');
+      assert.equal(res.status, 400, name);
+      assert.equal(((await res.json()) as { field: string }).field, 'queue', name);
+    }
+    // Pausing and resuming names nothing uses, or setting and clearing their concurrency: no row left.
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await call('POST', `/api/queues/unused-${i}/pause`)).status, 200);
+      const resumed = await call('POST', `/api/queues/unused-${i}/resume`);
+      assert.equal(resumed.status, 200, resumed.text);
+      assert.equal(resumed.body.paused, false);
+    }
+    assert.equal((await patch('unused-x', '{"concurrency":3}')).status, 200);
+    assert.equal((await patch('unused-x', '{"concurrency":null}')).status, 200);
+    assert.deepEqual(await rows(), before, 'no settings row left behind');
+    assert.ok(!(await queues()).some((q) => q.name.startsWith('unused-')), 'none listed');
+
+    // DELETE: refused while the queue holds jobs; then it goes, audited with what it held.
+    await call('POST', '/api/queues/doomed/pause', { 'x-user': 'ada' });
+    const job = await api.jobs.enqueue('qa.block', {}, { queue: 'doomed', delayMs: 3_600_000 });
+    const busy = await call('DELETE', '/api/queues/doomed');
+    assert.equal(busy.status, 409, busy.text);
+    assert.ok((await rows()).includes('doomed'));
+    await api.jobs.cancel(job.id);
+    const gone = await call('DELETE', '/api/queues/doomed', { 'x-user': 'ada' });
+    assert.equal(gone.status, 200, gone.text);
+    assert.deepEqual(gone.body, { name: 'doomed', deleted: true });
+    assert.ok(!(await rows()).includes('doomed'));
+    const audit = await pool.query(
+      `SELECT actor, detail FROM "${schema}".audit_log WHERE action = 'queue.delete' AND target = 'doomed'`,
+    );
+    assert.deepEqual(audit.rows, [{ actor: 'ada', detail: { paused: true, pausedBy: 'ada', concurrency: null } }]);
+    assert.deepEqual((await call('DELETE', '/api/queues/doomed')).body, { name: 'doomed', deleted: false });
+    assert.equal((await call('DELETE', '/api/queues/doomed', { 'x-role': 'viewer' })).status, 403);
+  });
+
   it('the claim checks the pause once per statement (an InitPlan), not once per row', async (t) => {
     const claim = claimStatement(schemaNames(schema));
     const plans = await nestedPlans(pool, async (client) => {

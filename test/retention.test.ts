@@ -60,6 +60,22 @@ describe('retention of finished jobs', () => {
     assert.deepEqual([again.id, again.created], [keyed.id, false]);
   });
 
+  it('prunes audit rows older than auditRetentionMs (90 days by default), oldest first', async () => {
+    const audit = `"${t.schema}".audit_log`;
+    const old = await pool.query<{ id: string }>(
+      `INSERT INTO ${audit} (at, actor, action, target) VALUES (now() - interval '91 days', 'test', 'clean', 'old')
+       RETURNING id::text`,
+    );
+    const recent = await pool.query<{ id: string }>(
+      `INSERT INTO ${audit} (at, actor, action, target) VALUES (now() - interval '89 days', 'test', 'clean', 'recent')
+       RETURNING id::text`,
+    );
+    const present = async (id: string) =>
+      (await pool.query(`SELECT 1 FROM ${audit} WHERE id = $1`, [id])).rowCount === 1;
+    await waitFor(async () => !(await present(old.rows[0].id)), { message: 'the 91-day-old audit row to be pruned' });
+    assert.ok(await present(recent.rows[0].id), 'an 89-day-old row is kept');
+  });
+
   it('refuses a bad keep-time at start, naming the option', async () => {
     await assert.rejects(
       createTestApp([RetentionHandler], { schema: uniqueSchema(), retention: { completedMs: -1 } }),

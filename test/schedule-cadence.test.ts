@@ -52,6 +52,13 @@ describe('schedule cadence', () => {
     assert.equal(field({ cron: '* * *', timeZone: 'UTC' }), 'cron');
     assert.equal(field({ cron: '* * * * * * *', timeZone: 'UTC' }), 'cron');
     assert.equal(field({ cron: '0 0 30 2 *', timeZone: 'UTC' }), 'cron'); // 30 February never comes
+    // Days no month named has: refused from the parsed fields, before any search for a tick.
+    assert.equal(field({ cron: '0 0 31 2,4,6,9,11 *', timeZone: 'UTC' }), 'cron');
+    assert.equal(field({ cron: '* * * 30,31 2 *', timeZone: 'Europe/Paris' }), 'cron');
+    // ...while days some month has, or a weekday (which matches in OR with the day), are accepted.
+    assert.equal(field({ cron: '0 0 29 2 *', timeZone: 'UTC' }), 'accepted');
+    assert.equal(field({ cron: '0 0 31 2,3 *', timeZone: 'UTC' }), 'accepted');
+    assert.equal(field({ cron: '0 0 31 2 1', timeZone: 'UTC' }), 'accepted');
     assert.equal(field({ cron: '0 3 * * *', timeZone: 'Mars/Olympus' }), 'timeZone');
     assert.equal(field({ intervalMs: 999 }), 'intervalMs');
     assert.equal(field({ intervalMs: 1.5e3 + 0.5 }), 'intervalMs');
@@ -94,11 +101,27 @@ describe('schedule cadence', () => {
       '2026-10-25T02:00:00.000Z', // 03:00 CET: the second 02:00 (CET) is passed over
       '2026-10-25T03:00:00.000Z',
     ]);
+    // Every second: the repeated hour is passed over in one search, not 3,600 (issue 22).
+    const everySecond = Cadence.of({ cron: '* * * * * *', timeZone: 'Europe/Paris' });
+    assert.deepEqual(ticks(everySecond, '2026-10-25T00:59:58Z', 3), [
+      '2026-10-25T00:59:59.000Z', // 02:59:59 CEST
+      '2026-10-25T02:00:00.000Z', // 03:00:00 CET, an hour later
+      '2026-10-25T02:00:01.000Z',
+    ]);
     const quarterly = Cadence.of({ cron: '*/15 * * * *', timeZone: 'Europe/Paris' });
     assert.deepEqual(ticks(quarterly, '2026-10-25T00:40:00Z', 3), [
       '2026-10-25T00:45:00.000Z', // 02:45 CEST
       '2026-10-25T02:00:00.000Z', // 03:00 CET: 02:00-02:45 CET repeat times that already ran
       '2026-10-25T02:15:00.000Z',
+    ]);
+  });
+
+  it('fall back by half an hour (Lord Howe, 2026-04-05 02:00 -> 01:30): never a tick before the last one', () => {
+    const quarterly = Cadence.of({ cron: '*/15 * * * *', timeZone: 'Australia/Lord_Howe' });
+    assert.deepEqual(ticks(quarterly, '2026-04-04T14:40:00Z', 3), [
+      '2026-04-04T14:45:00.000Z', // 01:45 +11:00
+      '2026-04-04T15:30:00.000Z', // 02:00 +10:30: 01:30-01:45 repeat times that already ran
+      '2026-04-04T15:45:00.000Z',
     ]);
   });
 });

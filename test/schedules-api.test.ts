@@ -157,3 +157,102 @@ describe('schedules REST API', () => {
     assert.equal(await count(), before);
   });
 });
+
+describe('schedule caps: the pending cap, the number of schedules, the shortest interval, pages', () => {
+  const pool = assertionPool();
+  let t: TestApp;
+  let base: string;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}/api/schedules${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'test' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the wire
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
+  };
+  const waiting = async (queue: string) =>
+    (
+      await pool.query(
+        `SELECT count(*)::int AS n FROM "${t.schema}".jobs WHERE queue = $1 AND state IN ('pending', 'scheduled')`,
+        [queue],
+      )
+    ).rows[0].n as number;
+
+  before(async () => {
+    t = await createTestApp(
+      [TickHandler],
+      { queues: { capped: { maxPendingJobs: 2 } }, maxSchedules: 4, minScheduleIntervalMs: 2_000, pollIntervalMs: 100 },
+      restApiImports(),
+    );
+    base = await listenLocally(t);
+  });
+  after(async () => {
+    await disposeTestApp(t, pool);
+    await pool.end();
+  });
+
+  it('ticks and run-now count against maxPendingJobs: past it run-now is 429 and a tick enqueues nothing', async () => {
+    await t.jobs.pauseQueue('capped'); // nothing leaves the queue
+    const created = await call('POST', '', { name: 'often', type: 'api.tick', queue: 'capped', intervalMs: 2_000 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await call('POST', '/often/run');
+      runs.push(res.status);
+      if (res.status === 429) assert.ok(Number(res.headers.get('retry-after')) >= 1);
+    }
+    assert.ok(runs.filter((s) => s === 201).length <= 2, `run-now answers: ${runs.join(',')}`);
+    assert.ok(runs.includes(429), `run-now answers: ${runs.join(',')}`);
+    await waitFor(
+      async () =>
+        (
+          await pool.query(
+            `SELECT 1 FROM "${t.schema}".schedule_runs WHERE schedule = 'often' AND outcome = 'skipped' AND job_id IS NULL`,
+          )
+        ).rowCount! > 0,
+      { message: 'a tick refused by the full queue', timeoutMs: 15_000 },
+    );
+    assert.equal(await waiting('capped'), 2, 'the cap held');
+    assert.equal((await call('DELETE', '/often')).status, 200);
+  });
+
+  it('refuses a cadence shorter than minScheduleIntervalMs, naming the field, and more than maxSchedules', async () => {
+    const short = await call('POST', '', { name: 'short', type: 'api.tick', intervalMs: 1_000 });
+    assert.equal(short.status, 400);
+    assert.equal(short.body.field, 'intervalMs');
+    const cron = await call('POST', '', { name: 'short', type: 'api.tick', cron: '* * * * * *' });
+    assert.equal(cron.status, 400);
+    assert.equal(cron.body.field, 'cron');
+    for (const name of ['p1', 'p2', 'p3', 'p4']) {
+      const res = await call('POST', '', { name, type: 'api.tick', cron: '0 3 * * *' });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    }
+    const fifth = await call('POST', '', { name: 'p5', type: 'api.tick', cron: '0 3 * * *' });
+    assert.equal(fifth.status, 409);
+    assert.match(fifth.body.message, /maxSchedules/);
+    const stored = await pool.query(`SELECT name FROM "${t.schema}".schedules ORDER BY name`);
+    assert.deepEqual(
+      stored.rows.map((r) => r.name),
+      ['p1', 'p2', 'p3', 'p4'],
+    );
+  });
+
+  it('lists a page at a time: limit and cursor, nextCursor null on the last page, bad limits refused', async () => {
+    const pages: string[][] = [];
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const res = await call('GET', `?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.status, 200);
+      pages.push(res.body.items.map((s: { name: string }) => s.name));
+      cursor = res.body.nextCursor;
+    }
+    assert.deepEqual(pages, [['p1', 'p2', 'p3'], ['p4']]);
+    for (const limit of ['0', '501', 'abc', '-1', '1e2']) {
+      const res = await call('GET', `?limit=${limit}`);
+      assert.equal(res.status, 400, limit);
+      assert.equal(res.body.field, 'limit');
+    }
+  });
+});

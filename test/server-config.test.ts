@@ -110,7 +110,9 @@ describe('server defaults that keep it safe', () => {
         `${path} with a wrong password`,
       );
     }
-    assert.equal((await fetch(`${node.url}/health`)).status, 200);
+    for (const path of ['/health', '/health/ready', '/health/live']) {
+      assert.equal((await fetch(`${node.url}${path}`)).status, 200, `${path} is open to probes`);
+    }
     assert.equal((await fetch(`${node.url}/api/jobs`, { headers: auth })).status, 200);
     const created = await fetch(`${node.url}/api/jobs`, {
       method: 'POST',
@@ -132,6 +134,28 @@ describe('server defaults that keep it safe', () => {
       events.rows.map((r) => r.actor),
       ['ops'],
     );
+  });
+
+  it('failed Basic logins are throttled per address: 429 with Retry-After after 10, the right password included', async () => {
+    const node = await cluster.start({ JOBS_BASIC_AUTH: 'ops:right', HOST: '0.0.0.0' });
+    const basic = (password: string) => ({
+      authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}`,
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push((await fetch(`${node.url}/api/jobs`, { headers: basic(`guess${i}`) })).status);
+    assert.deepEqual(statuses, [...Array<number>(10).fill(401), 429, 429]);
+    const locked = await fetch(`${node.url}/api/jobs`, { headers: basic('right') });
+    assert.equal(locked.status, 429, 'credentials are not even checked while locked out');
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    assert.equal((await fetch(`${node.url}/health`)).status, 200, 'probes are never throttled');
+    assert.match(node.log(), /10 failed logins from an address within 60 s lock it out/);
+  });
+
+  it('a read-only server says at start that local callers can read, not that they have full access', async () => {
+    const node = await cluster.start({ JOBS_API_ACCESS: 'read-only' });
+    assert.match(node.log(), /anyone on this machine can read every job and payload \(JOBS_API_ACCESS=read-only/);
+    assert.doesNotMatch(node.log(), /full access/);
   });
 
   it('a simulate job told to hang gives its slot back when its attempt is aborted: no caller can stall a queue', async () => {

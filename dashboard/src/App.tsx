@@ -1,4 +1,5 @@
 import { Nav } from './components/Nav';
+import { ViewBoundary } from './components/ViewBoundary';
 import { matchPath, useRouter } from './router';
 import { AuditView } from './views/AuditView';
 import { DeadLettersView } from './views/DeadLettersView';
@@ -29,11 +30,14 @@ function CurrentView() {
 }
 
 export function App() {
+  const { path } = useRouter();
   return (
     <>
       <Nav />
       <main>
-        <CurrentView />
+        <ViewBoundary key={path}>
+          <CurrentView />
+        </ViewBoundary>
       </main>
     </>
   );

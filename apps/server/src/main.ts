@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { JobsRequestErrorFilter } from 'nest-pg-jobs';
 import { AppModule } from './app.module';
 import { serveDashboard } from './dashboard';
 import { loadConfig, retentionText } from './config';
@@ -38,9 +39,11 @@ async function main(): Promise<void> {
   );
   logger.log(retentionText(config.retention));
   // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
-  applySecurity(app, { host: config.host, basicAuth: config.basicAuth }, logger);
+  applySecurity(app, { host: config.host, basicAuth: config.basicAuth, apiAccess: config.apiAccess }, logger);
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.
   app.useBodyParser('json', { limit: '2mb' });
+  // Bodies the parser refuses (aborted, too large, bad charset or encoding): their 4xx, one warning line.
+  app.useGlobalFilters(new JobsRequestErrorFilter(app.getHttpAdapter()));
   // The dashboard (dashboard/dist) at `/`, before the routes so that client routes get index.html.
   serveDashboard(app, logger);
   // The server handles SIGTERM/SIGINT itself (a library user calls app.enableShutdownHooks()):

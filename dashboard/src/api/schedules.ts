@@ -1,5 +1,5 @@
 // Recurring jobs: the shapes of /api/schedules (docs/api.md), their queries and their writes.
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { usePollInterval } from '../live/LiveContext';
 import { getJson, sendJson, toQuery } from './client';
 import type { JobDetail, JobState } from './types';
@@ -78,11 +78,21 @@ export function describeCadence(s: Pick<Schedule, 'cron' | 'timeZone' | 'interva
 
 const path = (name: string, rest = '') => `/api/schedules/${encodeURIComponent(name)}${rest}`;
 
+/** Schedules per page of the Schedules view. */
+export const SCHEDULES_PAGE = 100;
+
+/** Schedules by name, a page at a time (`GET /api/schedules` is paginated). */
 export function useSchedules() {
   const refetchInterval = usePollInterval(false);
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: ['schedules'],
-    queryFn: ({ signal }) => getJson<{ items: Schedule[] }>('/api/schedules', signal),
+    queryFn: ({ pageParam, signal }) =>
+      getJson<{ items: Schedule[]; nextCursor: string | null }>(
+        `/api/schedules${toQuery({ limit: SCHEDULES_PAGE, cursor: pageParam })}`,
+        signal,
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     refetchInterval,
   });
 }

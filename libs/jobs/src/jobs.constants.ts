@@ -30,6 +30,8 @@ export const DEFAULTS = {
   idempotencyWindowMs: 24 * 60 * 60_000,
   statsCacheMs: 2_000,
   statsTimeoutMs: 1_500,
+  maxSchedules: 1_000,
+  minScheduleIntervalMs: 1_000,
 } as const;
 
 /** A schema name the module accepts: a plain lower-case PostgreSQL identifier, so it can be
@@ -45,6 +47,8 @@ export const LIMITS = {
   maxQueueLength: 128,
   maxEnqueueMany: 10_000,
   maxIdempotencyKeyLength: 255,
+  /** Deepest nesting of arrays and objects in a payload: `{"a":[1]}` is 2 levels deep. */
+  maxPayloadDepth: 32,
   /** Longest delay (`delayMs`, backoff): 100 years, so a run time always stays a storable date. */
   maxDelayMs: 100 * 365 * 24 * 60 * 60_000,
 } as const;

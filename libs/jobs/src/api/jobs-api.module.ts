@@ -9,6 +9,8 @@ import { SchedulesController } from './schedules.controller';
 import { StatsController } from './stats.controller';
 import { NodesController } from './nodes.controller';
 import { OperatorsController } from './operators.controller';
+import { JobsJsonBodyGuard } from './json-body.guard';
+import { JobsWriteLimiter } from './write-limiter';
 
 const CONTROLLERS = [
   JobsController,
@@ -33,7 +35,13 @@ export class JobsApiModule {
     return {
       module: JobsApiModule,
       controllers: CONTROLLERS,
-      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard, ChangeFeedHub],
+      providers: [
+        { provide: JOBS_API_OPTIONS, useValue: options },
+        JobsAccessGuard,
+        JobsJsonBodyGuard,
+        JobsWriteLimiter,
+        ChangeFeedHub,
+      ],
       exports: [JOBS_API_OPTIONS],
     };
   }

@@ -3,6 +3,8 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import {
   InvalidJobOptionsError,
+  JobsBusyError,
+  QueueInUseError,
   JobNotFoundError,
   JobsError,
   JobStateError,
@@ -15,6 +17,7 @@ import {
   ScheduleNotFoundError,
 } from '../errors';
 import { unavailableError } from '../storage/database-errors';
+import { logText } from './log-text';
 
 /**
  * Maps the module's errors to HTTP answers with a JSON body that names what was wrong. A client's
@@ -46,6 +49,7 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
         Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
       }
       if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
+      if (error instanceof JobsBusyError) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
     } else if (isStatementTimeout(error)) {
       // A statement canceled by a timeout the module did not set (the host's statement_timeout).
       status = HttpStatus.SERVICE_UNAVAILABLE;
@@ -60,9 +64,7 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
       return;
     }
     if (status === HttpStatus.BAD_REQUEST || status === HttpStatus.PAYLOAD_TOO_LARGE) {
-      this.logger.warn(
-        `${req.method} ${req.originalUrl.slice(0, 200)}: ${status} ${String(body.message).slice(0, 300)}`,
-      );
+      this.logger.warn(`${req.method} ${logText(req.originalUrl, 200)}: ${status} ${logText(body.message)}`);
     }
     res.status(status).json(body);
   }
@@ -77,6 +79,8 @@ function statusOf(error: JobsError): [number, string | undefined] {
   if (error instanceof ScheduleNotFoundError) return [HttpStatus.NOT_FOUND, undefined];
   if (error instanceof ScheduleConflictError) return [HttpStatus.CONFLICT, 'name'];
   if (error instanceof QueueFullError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
+  if (error instanceof JobsBusyError) return [HttpStatus.TOO_MANY_REQUESTS, undefined];
+  if (error instanceof QueueInUseError) return [HttpStatus.CONFLICT, 'queue'];
   if (error instanceof JobsUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   if (error instanceof JobsStatementTimeoutError) return [HttpStatus.SERVICE_UNAVAILABLE, undefined];
   return [HttpStatus.INTERNAL_SERVER_ERROR, undefined];

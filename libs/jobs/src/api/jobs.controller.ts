@@ -13,6 +13,7 @@ import {
   Res,
   UseFilters,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InvalidJobOptionsError, JobNotFoundError } from '../errors';
@@ -22,12 +23,15 @@ import { JobsOperatorsService } from '../services/jobs-operators.service';
 import { JobsService } from '../services/jobs.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsJsonBodyGuard } from './json-body.guard';
+import { JobsWriteLimiter } from './write-limiter';
 import { parseEnqueueBody } from './parse-enqueue-body';
 
 /** REST access to jobs. Mounted under `jobs` by `JobsApiModule` (the server puts it under `/api`). */
 @Controller('jobs')
 @UseFilters(JobsExceptionFilter)
-@UseGuards(JobsAccessGuard)
+@UseGuards(JobsAccessGuard, JobsJsonBodyGuard)
+@UseInterceptors(JobsWriteLimiter)
 export class JobsController {
   constructor(
     private readonly jobs: JobsService,

@@ -1,3 +1,4 @@
+import { parseIsoTime } from '../core/iso-time';
 import { InvalidJobOptionsError } from '../errors';
 import type { EnqueueItem } from '../interfaces';
 
@@ -14,12 +15,7 @@ export function parseEnqueueBody(body: unknown): EnqueueItem {
       throw new InvalidJobOptionsError(key, `is not a known field (known: ${[...ALLOWED].join(', ')})`);
   }
   if (typeof input.type !== 'string') throw new InvalidJobOptionsError('type', 'is required and must be a string');
-  let runAt: Date | undefined;
-  if (input.runAt !== undefined) {
-    runAt = typeof input.runAt === 'string' ? new Date(input.runAt) : new Date(NaN);
-    if (Number.isNaN(runAt.getTime()))
-      throw new InvalidJobOptionsError('runAt', 'must be an ISO 8601 date-time string');
-  }
+  const runAt = input.runAt === undefined ? undefined : parseIsoTime('runAt', input.runAt);
   return {
     type: input.type,
     payload: input.payload === undefined ? {} : input.payload,

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
@@ -10,6 +11,7 @@ import {
   Req,
   UseFilters,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { JobsOperatorsService } from '../services/jobs-operators.service';
@@ -17,11 +19,14 @@ import { JobsService } from '../services/jobs.service';
 import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsJsonBodyGuard } from './json-body.guard';
+import { JobsWriteLimiter } from './write-limiter';
 
 /** Queues: the overview, and pause/resume (the `pause` right). */
 @Controller('queues')
 @UseFilters(JobsExceptionFilter)
-@UseGuards(JobsAccessGuard)
+@UseGuards(JobsAccessGuard, JobsJsonBodyGuard)
+@UseInterceptors(JobsWriteLimiter)
 export class QueuesController {
   constructor(
     private readonly jobs: JobsService,
@@ -57,6 +62,14 @@ export class QueuesController {
   async update(@Param('name') name: string, @Body() body: unknown, @Req() req: Request): Promise<QueueSummary> {
     await this.operators.setConcurrency(name, body, { actor: await resolveActor(this.options, req) });
     return this.summary(name);
+  }
+
+  /** Deletes the queue's settings (audited): 409 while it holds unfinished jobs. */
+  @Delete(':name')
+  @RequiresJobsAction('pause')
+  async remove(@Param('name') name: string, @Req() req: Request): Promise<{ name: string; deleted: boolean }> {
+    const deleted = await this.operators.deleteQueue(name, { actor: await resolveActor(this.options, req) });
+    return { name, deleted };
   }
 
   private async summary(name: string): Promise<QueueSummary> {

@@ -12,28 +12,45 @@ import {
   Req,
   UseFilters,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { parseIsoTime } from '../core/iso-time';
 import { checkFields, SCHEDULE_FIELDS } from '../core/schedule-input';
 import { InvalidJobOptionsError } from '../errors';
 import type { Job, Schedule, ScheduleDefinition, ScheduleRun } from '../interfaces';
-import { JobSchedulesService } from '../services/job-schedules.service';
+import { JobSchedulesService, MAX_SCHEDULES_PAGE } from '../services/job-schedules.service';
 import { JOBS_API_OPTIONS, JobsAccessGuard, RequiresJobsAction, resolveActor, type JobsApiOptions } from './access';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { JobsJsonBodyGuard } from './json-body.guard';
+import { JobsWriteLimiter } from './write-limiter';
 
 /** Recurring jobs. Reads are open to every caller; writes need the `schedule` right. */
+/** Schedules per page unless `limit` says otherwise. */
+const DEFAULT_SCHEDULES_PAGE = 100;
+
 @Controller('schedules')
 @UseFilters(JobsExceptionFilter)
-@UseGuards(JobsAccessGuard)
+@UseGuards(JobsAccessGuard, JobsJsonBodyGuard)
+@UseInterceptors(JobsWriteLimiter)
 export class SchedulesController {
   constructor(
     private readonly schedules: JobSchedulesService,
     @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
   ) {}
 
+  /** `?limit=100` (1-500) and `&cursor=<nextCursor>` for the next page, by name. */
   @Get()
-  async list(): Promise<{ items: Schedule[] }> {
-    return { items: await this.schedules.list() };
+  async list(
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+  ): Promise<{ items: Schedule[]; nextCursor: string | null }> {
+    if (limit !== undefined && !/^[1-9][0-9]{0,3}$/.test(limit)) {
+      throw new InvalidJobOptionsError('limit', `must be an integer from 1 to ${MAX_SCHEDULES_PAGE}`);
+    }
+    const n = limit === undefined ? DEFAULT_SCHEDULES_PAGE : Number(limit);
+    const items = await this.schedules.list({ limit: n, after: cursor });
+    return { items, nextCursor: items.length === n ? items[items.length - 1].name : null };
   }
 
   /** 201 with the schedule; 400 naming the field; 409 when the name is taken. */
@@ -96,8 +113,7 @@ export class SchedulesController {
   ): Promise<{ items: ScheduleRun[]; nextCursor: string | null }> {
     const n = limit === undefined ? 50 : Number(limit);
     if (!Number.isInteger(n)) throw new InvalidJobOptionsError('limit', 'must be an integer from 1 to 200');
-    const from = before === undefined ? undefined : new Date(before);
-    if (from && Number.isNaN(from.getTime())) throw new InvalidJobOptionsError('before', 'must be an ISO 8601 date');
+    const from = before === undefined ? undefined : parseIsoTime('before', before);
     const items = await this.schedules.runs(name, { limit: n, before: from });
     return { items, nextCursor: items.length === n ? items[items.length - 1].occurrence.toISOString() : null };
   }

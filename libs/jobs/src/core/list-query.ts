@@ -2,7 +2,8 @@ import { InvalidJobOptionsError } from '../errors';
 import type { JobSearch, JobState, ParsedListFilter, ParsedListQuery } from '../interfaces';
 import { JOB_STATES, LIMITS } from '../jobs.constants';
 import { parseSort } from './list-sort';
-import { checkStorableDate, checkStorableJson, checkStorableText, isJobId } from './storable';
+import { parseIsoTime } from './iso-time';
+import { checkStorableJson, checkStorableText, isJobId } from './storable';
 
 export const LIST_LIMITS = { defaultLimit: 50, maxLimit: 200, maxQueryLength: 1_000, maxPathDepth: 16 } as const;
 
@@ -64,9 +65,9 @@ function parseFields(record: Record<string, unknown>, prefix: string): ParsedLis
   const q = single(record.q, `${prefix}q`);
   if (q !== undefined) out.search = parseSearch(checkText(q, `${prefix}q`, LIST_LIMITS.maxQueryLength), `${prefix}q`);
   const from = single(record.from, `${prefix}from`);
-  if (from !== undefined) out.from = parseTime(from, `${prefix}from`);
+  if (from !== undefined) out.from = parseIsoTime(`${prefix}from`, from);
   const to = single(record.to, `${prefix}to`);
-  if (to !== undefined) out.to = parseTime(to, `${prefix}to`);
+  if (to !== undefined) out.to = parseIsoTime(`${prefix}to`, to);
   if (out.from && out.to && out.from > out.to)
     throw new InvalidJobOptionsError(`${prefix}to`, 'must not be before from');
   const error = single(record.error, `${prefix}error`);
@@ -115,13 +116,6 @@ function parseStates(value: unknown, field: string): JobState[] {
     states.add(part as JobState);
   }
   return [...states];
-}
-
-function parseTime(value: unknown, field: string): Date {
-  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new InvalidJobOptionsError(field, 'must be an ISO 8601 date-time');
-  checkStorableDate(field, date);
-  return date;
 }
 
 /** Digits: a job id. `payload.a.b:v`: payload containment of `{"a":{"b":v}}`. Anything else: an

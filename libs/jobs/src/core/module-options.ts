@@ -24,12 +24,19 @@ export interface ResolvedJobsOptions {
   idempotencyWindowMs: number;
   /** Default cap of pending + scheduled jobs per queue; null: unlimited. */
   maxPendingJobs: number | null;
+  maxSchedules: number;
+  minScheduleIntervalMs: number;
   maxDetachedHandlers: number;
   detachAfterMs: number;
   statsCacheMs: number;
   statsTimeoutMs: number;
   retention: ResolvedRetention;
   tableMaintenance: 'auto' | 'off';
+}
+
+/** The cap of `queue`'s pending + scheduled jobs: its own, else the module's; null: unlimited. */
+export function pendingLimitOf(options: ResolvedJobsOptions, queue: string): number | null {
+  return options.queues[queue]?.maxPendingJobs ?? options.maxPendingJobs;
 }
 
 /** Checks that `value`, when set, is an integer in [min, max]; `field` names it in the error. */
@@ -77,6 +84,10 @@ export function resolveOptions(options: JobsModuleOptions): ResolvedJobsOptions 
     idempotencyWindowMs:
       intOption('idempotencyWindowMs', options.idempotencyWindowMs, 0) ?? DEFAULTS.idempotencyWindowMs,
     maxPendingJobs: intOption('maxPendingJobs', options.maxPendingJobs, 1) ?? null,
+    maxSchedules: intOption('maxSchedules', options.maxSchedules, 0) ?? DEFAULTS.maxSchedules,
+    minScheduleIntervalMs:
+      intOption('minScheduleIntervalMs', options.minScheduleIntervalMs, 1_000, 24 * 60 * 60_000) ??
+      DEFAULTS.minScheduleIntervalMs,
     maxDetachedHandlers:
       intOption('maxDetachedHandlers', options.maxDetachedHandlers, 0, 100_000) ?? DEFAULTS.maxDetachedHandlers,
     detachAfterMs: intOption('detachAfterMs', options.detachAfterMs, 0) ?? DEFAULTS.detachAfterMs,

@@ -1,6 +1,7 @@
 import { InvalidJobOptionsError } from '../errors';
 import type { JobState } from '../interfaces';
 import { LIMITS, TERMINAL_STATES } from '../jobs.constants';
+import { checkName } from './enqueue-input';
 import { checkStorableText, isJobId } from './storable';
 
 /** Limits of the operators' requests. */
@@ -85,8 +86,7 @@ export function parseCleanBody(input: unknown): {
 
 /** `PATCH /queues/:name { concurrency }`: an integer 0-1,000, or null for the nodes' own. */
 export function parseQueuePatch(name: unknown, input: unknown): { queue: string; concurrency: number | null } {
-  const queue = text(name, 'queue', LIMITS.maxQueueLength);
-  if (queue === undefined) throw new InvalidJobOptionsError('queue', 'must be a queue name');
+  const queue = checkName('queue', name, LIMITS.maxQueueLength);
   const b = record(input, 'body', ['concurrency']);
   if (!('concurrency' in b)) throw new InvalidJobOptionsError('concurrency', 'is required (an integer, or null)');
   if (b.concurrency === null) return { queue, concurrency: null };

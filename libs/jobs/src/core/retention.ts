@@ -14,7 +14,12 @@ export const DEFAULT_RETENTION: Record<PrunedState, number> = { completed: DAY, 
 export interface ResolvedRetention {
   defaults: Record<PrunedState, number | null>;
   queues: Record<string, Record<PrunedState, number | null>>;
+  /** Keep-time of the operators' audit log (ms; null: forever). */
+  auditLog: number | null;
 }
+
+/** The audit log's default keep-time: 90 days. */
+export const DEFAULT_AUDIT_RETENTION_MS = 90 * DAY;
 
 function keepTime(field: string, value: unknown): number | null | undefined {
   if (value === undefined || value === null) return value;
@@ -48,5 +53,6 @@ export function resolveRetention(options: JobsModuleOptions): ResolvedRetention 
   for (const [name, q] of Object.entries(options.queues ?? {})) {
     if (q.retention !== undefined) queues[name] = resolveOne(`queues.${name}.retention`, q.retention, defaults);
   }
-  return { defaults, queues };
+  const audit = keepTime('auditRetentionMs', options.auditRetentionMs);
+  return { defaults, queues, auditLog: audit === undefined ? DEFAULT_AUDIT_RETENTION_MS : audit };
 }

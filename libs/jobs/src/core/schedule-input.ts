@@ -63,6 +63,13 @@ export function toScheduleRow(
   if (typeof def !== 'object' || def === null) throw new InvalidJobOptionsError('body', 'must be an object');
   const name = checkName('name', def.name, SCHEDULE_LIMITS.maxNameLength);
   const cadence = cadenceOf(def);
+  const gap = cadence.shortestGapMs();
+  if (gap < options.minScheduleIntervalMs) {
+    throw new InvalidJobOptionsError(
+      'intervalMs' in cadence.spec ? 'intervalMs' : 'cron',
+      `ticks ${gap} ms apart; the shortest interval allowed is ${options.minScheduleIntervalMs} ms (minScheduleIntervalMs)`,
+    );
+  }
   const job = toNewJobRow(
     { type: def.type, payload: def.payload, queue: def.queue, priority: def.priority, maxAttempts: def.maxAttempts },
     registry,

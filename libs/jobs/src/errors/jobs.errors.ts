@@ -128,3 +128,18 @@ export class JobsStatementTimeoutError extends JobsError {
     );
   }
 }
+
+/** The admin API runs as many writes as it may at once and as many wait their turn: nothing was
+ * done; try again after about `retryAfterMs` (HTTP 429 with `Retry-After`). */
+export class JobsBusyError extends JobsError {
+  constructor(readonly retryAfterMs: number) {
+    super(`Too many writes at once; nothing was done, retry in about ${retryAfterMs} ms`);
+  }
+}
+
+/** The queue still holds unfinished jobs: its settings cannot be deleted (HTTP 409). */
+export class QueueInUseError extends JobsError {
+  constructor(readonly queue: string) {
+    super(`Queue "${queue}" holds pending, scheduled or running jobs; its settings stay while it is in use`);
+  }
+}

@@ -71,6 +71,15 @@ export interface JobsModuleOptions {
   /** Cap of pending + scheduled jobs per queue (default unlimited); past it, enqueue throws
    * `QueueFullError` or, with `{ wait: true }`, waits for room. Approximate across producers. */
   maxPendingJobs?: number;
+  /** Most schedules stored (default 1,000); creating one more throws `InvalidJobOptionsError`
+   * (`name`). Schedules declared in code are always written. */
+  maxSchedules?: number;
+  /** Shortest time between two ticks of a schedule, fixed interval or cron (default 1000 ms, cron's
+   * precision); a definition that ticks more often is refused (`intervalMs` or `cron`). */
+  minScheduleIntervalMs?: number;
+  /** How long rows of the operators' audit log are kept (default 90 days; null: forever). Pruned by
+   * worker nodes with the finished jobs. */
+  auditRetentionMs?: number | null;
   /** Timed-out handlers that ignore their signal and may be detached from their worker slot, so the
    * queue can run another job while they hang on, node-wide (default 0: a hung handler keeps its slot
    * until it returns). Past the budget, a hung handler keeps its slot. */

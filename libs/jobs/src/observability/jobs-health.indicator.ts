@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { JOBS_STORAGE } from '../jobs.constants';
 import { JobsRunner } from '../services/jobs-runner';
 import type { JobsStorage } from '../storage/jobs-storage';
+import type { ProbeConnection } from '../storage/probe-connection';
 
 /** One indicator's entry, as `@nestjs/terminus` reports it. */
 export type JobsHealthIndicatorResult = Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
@@ -27,7 +28,8 @@ export class JobsHealthCheckError extends Error {
 }
 
 /**
- * Health of this node's jobs engine: the database answers `SELECT 1` within `timeoutMs`, and, on a
+ * Health of this node's jobs engine: the database answers `SELECT 1` within `timeoutMs` (on a
+ * connection of its own, so that a burst of requests holding the pool does not fail it), and, on a
  * node that runs workers, the runner has started, is registered as a live node (confirmed by the
  * registry within a lease) and is not shutting down.
  *
@@ -35,15 +37,23 @@ export class JobsHealthCheckError extends Error {
  * `JobsObservabilityModule` serves `/health` from `check()`.
  */
 @Injectable()
-export class JobsHealthIndicator {
+export class JobsHealthIndicator implements OnApplicationShutdown {
+  private readonly probe: ProbeConnection;
+
   constructor(
-    @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
+    @Inject(JOBS_STORAGE) storage: JobsStorage,
     private readonly runner: JobsRunner,
-  ) {}
+  ) {
+    this.probe = storage.probeConnection();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.probe.close();
+  }
 
   /** The database: up when `SELECT 1` answers within `timeoutMs`. */
   async database(key = 'database', timeoutMs = 2_000): Promise<JobsHealthIndicatorResult> {
-    const ping = await this.storage.ping(timeoutMs);
+    const ping = await this.probe.ping(timeoutMs);
     return ping.ok
       ? { [key]: { status: 'up', responseTimeMs: ping.ms } }
       : { [key]: { status: 'down', message: ping.message } };

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { JobsRegistry } from '../core/handler-registry';
-import type { ResolvedJobsOptions } from '../core/module-options';
+import { pendingLimitOf, type ResolvedJobsOptions } from '../core/module-options';
 import type { Job } from '../interfaces';
 import { DEFAULTS } from '../jobs.constants';
 import type { JobsStorage } from '../storage/jobs-storage';
@@ -92,8 +92,15 @@ export class NodeRuntime implements OutcomeSink {
         this.upkeep.start();
       }
       const { pollIntervalMs } = options;
-      const { schedules } = storage;
-      this.scheduler = new ScheduleLoop({ schedules, pollIntervalMs, logger, observer: this.deps.observer });
+      const { schedules, jobs } = storage;
+      this.scheduler = new ScheduleLoop({
+        schedules,
+        jobs,
+        pollIntervalMs,
+        logger,
+        observer: this.deps.observer,
+        pendingLimitOf: (queue) => pendingLimitOf(options, queue),
+      });
       this.scheduler.start();
     }
     if (!this.runsWorkers) return;

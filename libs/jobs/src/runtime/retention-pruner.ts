@@ -7,7 +7,8 @@ const BATCH = 1_000;
 const MAX_BATCHES = 10;
 
 /**
- * Deletes finished jobs past their keep-time (module default or the queue's own, per state), in
+ * Deletes finished jobs past their keep-time (module default or the queue's own, per state), and
+ * audit rows past theirs, in
  * batches of 1,000 rows each in its own short statement, off the hot path. Several nodes may prune
  * at once: each batch skips rows another node has locked.
  */
@@ -49,6 +50,10 @@ export class RetentionPruner {
       for (const [queue, own] of Object.entries(this.retention.queues)) {
         if (own[state] !== null) await this.drain(state, own[state]!, queue, []);
       }
+    }
+    const audit = this.retention.auditLog;
+    for (let i = 0; audit !== null && i < MAX_BATCHES; i++) {
+      if ((await this.maintenance.pruneAudit(audit, BATCH)) < BATCH) break;
     }
   }
 

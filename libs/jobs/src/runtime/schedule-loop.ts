@@ -1,8 +1,10 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobsRepository } from '../storage/jobs.repository';
 import type { SchedulesRepository } from '../storage/schedules.repository';
 import type { RuntimeObserver } from './runtime-observer';
 import { SchedulePlanner } from './schedule-planner';
+import type { PendingLimit } from './tick-capacity';
 
 /** Schedules claimed per transaction. */
 const BATCH = 100;
@@ -22,10 +24,14 @@ const STOP_WAIT_MS = 5_000;
 
 export interface ScheduleLoopDeps {
   schedules: SchedulesRepository;
+  /** Read only: the waiting counts that hold ticks to `maxPendingJobs`. */
+  jobs: Pick<JobsRepository, 'countWaiting'>;
   /** The longest sleep between passes: schedules changed on other nodes are seen within it. */
   pollIntervalMs: number;
   logger: Logger;
   observer?: RuntimeObserver;
+  /** Each queue's `maxPendingJobs`: ticks of a full queue enqueue nothing (default: unlimited). */
+  pendingLimitOf?: PendingLimit;
 }
 
 /**
@@ -47,7 +53,7 @@ export class ScheduleLoop {
   private lastPruneAt = Date.now();
 
   constructor(private readonly deps: ScheduleLoopDeps) {
-    this.planner = new SchedulePlanner(deps.logger);
+    this.planner = new SchedulePlanner(deps.jobs, deps.logger, Math.random, deps.pendingLimitOf);
   }
 
   start(): void {

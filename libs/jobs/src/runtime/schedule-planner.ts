@@ -2,29 +2,38 @@ import type { Logger } from '@nestjs/common';
 import { Cadence } from '../core/schedule-cadence';
 import { planTicks } from '../core/schedule-plan';
 import type { NewJobRow } from '../interfaces';
+import type { JobsRepository } from '../storage/jobs.repository';
 import type { ScheduleFiring } from '../storage/schedule-fire';
 import type { ClaimedScheduleRow } from '../storage/schedule-row';
+import { holdToCapacity, type PendingLimit } from './tick-capacity';
 
 /** A schedule whose row cannot be planned (it should never happen: rows are checked when written)
  * is looked at again this much later, so one bad row never stalls the others. */
 const BAD_ROW_RETRY_MS = 60_000;
 const MAX_CACHED_CADENCES = 10_000;
+/** A schedule whose ticks a full queue refuses is reported at most this often. */
+const FULL_WARN_EVERY_MS = 60_000;
 
 /**
  * Turns claimed schedules into firings: the policies (`planTicks`), the jobs to insert, and, for
  * `overlap: 'replace'`, the previous job to cancel (done by the firing transaction itself, so the
- * cancel and the new tick commit together). It only decides; it writes nothing.
+ * cancel and the new tick commit together), holding ticks to their queue's `maxPendingJobs`. It
+ * only decides: it reads the waiting counts and writes nothing.
  */
 export class SchedulePlanner {
   /** Parsed cadences by spec: parsing a cron expression costs more than computing a tick. */
   private readonly cadences = new Map<string, Cadence>();
+  /** When each schedule's ticks were last reported refused by a full queue. */
+  private readonly fullWarnedAt = new Map<string, number>();
 
   constructor(
+    private readonly jobs: Pick<JobsRepository, 'countWaiting'>,
     private readonly logger: Logger,
     private readonly random: () => number = Math.random,
+    private readonly limitOf: PendingLimit = () => null,
   ) {}
 
-  plan(claimed: ClaimedScheduleRow[]): ScheduleFiring[] {
+  async plan(claimed: ClaimedScheduleRow[]): Promise<ScheduleFiring[]> {
     const firings: ScheduleFiring[] = [];
     for (const row of claimed) {
       let plan: ReturnType<typeof planTicks>;
@@ -76,6 +85,22 @@ export class SchedulePlanner {
         missed: plan.missed,
         replaces: plan.cancelPrevious ? row.last_job_id : null,
       });
+    }
+    const queues = new Map(claimed.map((row) => [row.name, row.queue]));
+    const full = await holdToCapacity(
+      firings,
+      (name) => queues.get(name)!,
+      this.limitOf,
+      (queue, atMost) => this.jobs.countWaiting(queue, atMost),
+    );
+    const now = Date.now();
+    for (const [name, { queue, limit, skipped }] of full) {
+      if (now - (this.fullWarnedAt.get(name) ?? 0) < FULL_WARN_EVERY_MS) continue;
+      if (this.fullWarnedAt.size >= MAX_CACHED_CADENCES) this.fullWarnedAt.clear();
+      this.fullWarnedAt.set(name, now);
+      this.logger.warn(
+        `Schedule "${name}": queue "${queue}" holds ${limit} pending jobs, its maxPendingJobs; ${skipped} tick(s) enqueued nothing`,
+      );
     }
     return firings;
   }

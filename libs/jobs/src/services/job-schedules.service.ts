@@ -8,9 +8,12 @@ import { JOBS_NODE_ID, JOBS_RESOLVED_OPTIONS, JOBS_STORAGE } from '../jobs.const
 import { withDatabaseErrors } from '../storage/database-errors';
 import type { JobsStorage } from '../storage/jobs-storage';
 import { JobsRunner } from './jobs-runner';
+import { JobsService } from './jobs.service';
 import { reconcileCodeSchedules } from './schedule-reconciler';
 
 const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Most schedules one page holds. */
+export const MAX_SCHEDULES_PAGE = 500;
 /** Most history rows one call returns. */
 export const MAX_SCHEDULE_RUNS_PAGE = 200;
 
@@ -27,6 +30,7 @@ export class JobSchedulesService implements OnApplicationBootstrap {
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsOptions,
     @Inject(JOBS_NODE_ID) private readonly nodeId: string,
     private readonly registry: JobsRegistry,
+    private readonly jobs: JobsService,
     @Optional() private readonly runner?: JobsRunner,
   ) {}
 
@@ -36,8 +40,16 @@ export class JobSchedulesService implements OnApplicationBootstrap {
     this.runner?.wakeScheduler();
   }
 
-  async list(): Promise<Schedule[]> {
-    return this.storage.schedules.list();
+  /** Schedules by name: all of them, or a page of `limit` (1-500) after the name `after`. */
+  async list(options: { limit?: number; after?: string } = {}): Promise<Schedule[]> {
+    const { limit, after = '' } = options;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_SCHEDULES_PAGE)) {
+      throw new InvalidJobOptionsError('limit', `must be an integer from 1 to ${MAX_SCHEDULES_PAGE}`);
+    }
+    if (typeof after !== 'string' || after.length > 128) {
+      throw new InvalidJobOptionsError('cursor', 'must be a schedule name');
+    }
+    return this.storage.schedules.list(after, limit ?? null);
   }
 
   /** The schedule, or null. */
@@ -55,6 +67,10 @@ export class JobSchedulesService implements OnApplicationBootstrap {
    * taken; `InvalidJobOptionsError` naming the field for a bad definition (nothing is written). */
   async create(definition: ScheduleDefinition, options: { actor?: string } = {}): Promise<Schedule> {
     const row = toScheduleRow(definition, this.registry, this.options);
+    const max = this.options.maxSchedules;
+    if ((await this.storage.schedules.count()) >= max) {
+      throw new ScheduleConflictError(row.name, `${max} schedules exist, the most allowed (maxSchedules)`);
+    }
     const created = await withDatabaseErrors('create a schedule', () =>
       this.storage.schedules.create(row, options.actor ?? null),
     );
@@ -117,7 +133,7 @@ export class JobSchedulesService implements OnApplicationBootstrap {
       idempotencyKey: null,
     };
     const id = await withDatabaseErrors('run a schedule', () =>
-      this.storage.schedules.runNow(name, job, options.actor ?? null),
+      this.jobs.withRoom(s.queue, () => this.storage.schedules.runNow(name, job, options.actor ?? null)),
     );
     if (id === null) throw new ScheduleNotFoundError(name);
     this.runner?.wake(s.queue);

@@ -7,9 +7,10 @@ import {
   parseQueuePatch,
 } from '../core/operator-input';
 import { isJobId } from '../core/storable';
-import { JobNotFoundError } from '../errors';
+import { checkName } from '../core/enqueue-input';
+import { JobNotFoundError, QueueInUseError } from '../errors';
 import type { DeadLetterGroups, Job } from '../interfaces';
-import { JOBS_STORAGE } from '../jobs.constants';
+import { JOBS_STORAGE, LIMITS } from '../jobs.constants';
 import { withDatabaseErrors } from '../storage/database-errors';
 import type { JobsStorage } from '../storage/jobs-storage';
 import type { AuditRow } from '../storage/operators.repository';
@@ -71,6 +72,19 @@ export class JobsOperatorsService {
     await withDatabaseErrors('set the queue concurrency', () =>
       this.storage.operators.setConcurrency(queue, concurrency, options.actor ?? null),
     );
+  }
+
+  /**
+   * Deletes a queue's settings (paused, concurrency) so that it no longer shows when nothing uses
+   * it; audited. `QueueInUseError` while it holds unfinished jobs. Answers whether a row went.
+   */
+  async deleteQueue(name: string, options: { actor?: string } = {}): Promise<boolean> {
+    const queue = checkName('queue', name, LIMITS.maxQueueLength);
+    const outcome = await withDatabaseErrors('delete a queue', () =>
+      this.storage.operators.deleteQueue(queue, options.actor ?? null),
+    );
+    if (outcome === 'in_use') throw new QueueInUseError(queue);
+    return outcome === 'deleted';
   }
 
   /** A warning when no live node serves `queue` (or its concurrency is set to 0): its jobs wait. */

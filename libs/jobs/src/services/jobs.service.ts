@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { checkCallOptions, checkName, serializePayload, toNewJobRow } from '../core/enqueue-input';
 import { JobsRegistry } from '../core/handler-registry';
-import type { ResolvedJobsOptions } from '../core/module-options';
+import { pendingLimitOf, type ResolvedJobsOptions } from '../core/module-options';
 import { QueueCapacity } from '../core/queue-capacity';
 import { isJobId } from '../core/storable';
 import { InvalidJobOptionsError, JobNotFoundError, QueueFullError } from '../errors';
@@ -51,7 +51,7 @@ export class JobsService {
     @Optional() private readonly metrics?: JobsMetrics,
   ) {
     this.capacity = new QueueCapacity(
-      (queue) => options.queues[queue]?.maxPendingJobs ?? options.maxPendingJobs,
+      (queue) => pendingLimitOf(options, queue),
       (queue, atMost) => storage.jobs.countWaiting(queue, atMost),
     );
     this.coalescer = new InsertCoalescer(storage.jobs, (err, rows) =>
@@ -220,18 +220,28 @@ export class JobsService {
     const json = options.payload === undefined ? null : serializePayload(options.payload, this.options.maxPayloadBytes);
     const job = isJobId(id) ? await this.storage.jobs.find(id) : null;
     if (!job) throw new JobNotFoundError(id);
-    const need = new Map([[job.queue, 1]]);
+    const replayed = await this.withRoom(job.queue, () => this.storage.jobs.replay(id, json, options.actor ?? null));
+    this.runner?.wake(replayed.queue);
+    return replayed as Job<T>;
+  }
+
+  /**
+   * @internal Runs `write`, which adds one ready job to `queue`, within the queue's
+   * `maxPendingJobs`: `QueueFullError` past it, and `write` does not run. Replays and schedules'
+   * run-now go through here, so that no way into a queue walks around its cap.
+   */
+  async withRoom<R>(queue: string, write: () => Promise<R>): Promise<R> {
+    const need = new Map([[queue, 1]]);
     await this.capacity.acquire(need);
-    let replayed: Job;
+    let result: R;
     try {
-      replayed = await this.storage.jobs.replay(id, json, options.actor ?? null);
+      result = await write();
     } catch (err) {
       this.capacity.settle(need, new Map());
       throw err;
     }
     this.capacity.settle(need, need);
-    this.runner?.wake(replayed.queue);
-    return replayed as Job<T>;
+    return result;
   }
 
   /**

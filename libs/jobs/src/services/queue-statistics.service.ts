@@ -154,7 +154,8 @@ export class QueueStatisticsService {
   }
 
   /** Every queue that has jobs, a live node serving it, or settings (a pause). */
-  async queues(): Promise<QueueSummary[]> {
+  /** Every queue with jobs, live workers or settings; and `include`, even when nothing uses it. */
+  async queues(include?: string): Promise<QueueSummary[]> {
     const [snap, settings, nodes, throughput] = await Promise.all([
       this.counts(),
       this.storage.queues.list(),
@@ -173,6 +174,7 @@ export class QueueStatisticsService {
     }
     const concurrency = new Map([...perNode].map(([q, slots]) => [q, Object.values(slots).reduce((a, b) => a + b, 0)]));
     const names = new Set([...snap.counts.keys(), ...concurrency.keys(), ...byName.keys()]);
+    if (include !== undefined) names.add(include);
     const now = Date.now();
     return [...names].sort().map((name) => {
       const setting = byName.get(name);
@@ -202,8 +204,9 @@ export class QueueStatisticsService {
     });
   }
 
+  /** The summary of `name`, listed or not (a queue nothing uses has no row: all zeros). */
   async queue(name: string): Promise<QueueSummary | undefined> {
-    return (await this.queues()).find((q) => q.name === name);
+    return (await this.queues(name)).find((q) => q.name === name);
   }
 
   /** Per-minute outcomes of the last `minutes` minutes (the current one included), zero-filled,

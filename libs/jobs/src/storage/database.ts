@@ -99,25 +99,6 @@ export class Database implements Queryable {
       keepAliveInitialDelayMillis: 10_000,
     });
   }
-
-  /** Whether the database answers `SELECT 1` within `timeoutMs`; the round trip in ms, or the error. */
-  async ping(timeoutMs: number): Promise<{ ok: true; ms: number } | { ok: false; message: string }> {
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.pool.query('SELECT 1'),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-      return { ok: true, ms: Date.now() - started };
-    } catch (err) {
-      return { ok: false, message: (err as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 /** Opens a DataSource of the module's own (`connection` option); the module destroys it at shutdown.

@@ -9,6 +9,7 @@ import { MaintenanceRepository } from './maintenance.repository';
 import { assertSchemaVersion, runMigrations } from './migrator';
 import { NodesRepository } from './nodes.repository';
 import { OperatorsRepository } from './operators.repository';
+import { ProbeConnection } from './probe-connection';
 import { QueuesRepository } from './queues.repository';
 import { SchedulesRepository } from './schedules.repository';
 import { StatsRepository } from './stats.repository';
@@ -72,8 +73,8 @@ export class JobsStorage {
     return ListenerConnection.open(this.db, [wake, cancel], events);
   }
 
-  /** Whether the database answers `SELECT 1` within `timeoutMs`. */
-  ping(timeoutMs: number): ReturnType<Database['ping']> {
-    return this.db.ping(timeoutMs);
+  /** A connection of its own for health probes (its owner closes it). */
+  probeConnection(): ProbeConnection {
+    return new ProbeConnection(this.db);
   }
 }

@@ -48,6 +48,11 @@ export class MaintenanceRepository {
     });
   }
 
+  /** Deletes up to `limit` audit rows written more than `olderThanMs` ago; returns how many. */
+  async pruneAudit(olderThanMs: number, limit: number): Promise<number> {
+    return (await this.db.query(withValues(this.sql.pruneAudit, [olderThanMs, limit]))).rowCount ?? 0;
+  }
+
   async tableStats(): Promise<TableStats[]> {
     return (await this.db.query<TableStats>(withValues(this.sql.tableStats, [WATCHED_TABLES]))).rows;
   }

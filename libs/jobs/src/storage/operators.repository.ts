@@ -4,6 +4,7 @@ import { TERMINAL_STATES } from '../jobs.constants';
 import type { Database, Queryable } from './database';
 import { toJob, type JobRow } from './job-row';
 import { operatorStatements } from './statements/operators.sql';
+import { queueStatements } from './statements/queues.sql';
 import { INDEX_RANGES_ONLY, withValues } from './statements/statement';
 
 /** Rows one `clean` statement deletes at most. */
@@ -39,9 +40,11 @@ const FINISHED: readonly JobState[] = TERMINAL_STATES;
  */
 export class OperatorsRepository {
   private readonly sql;
+  private readonly queues;
 
   constructor(private readonly db: Database) {
     this.sql = operatorStatements(db.names);
+    this.queues = queueStatements(db.names);
   }
 
   /** Failed jobs grouped by queue, type and error signature, over the newest `scan` of them. */
@@ -133,8 +136,9 @@ export class OperatorsRepository {
       deleted += n;
       if (n < batch) break;
     }
-    const detail = { ...options, queue: options.queue ?? null, deleted };
-    await this.audit(actor, 'clean', options.queue ?? null, detail);
+    // A clean that deleted nothing changed nothing: no audit row (a loop of them would flood the log).
+    if (deleted > 0)
+      await this.audit(actor, 'clean', options.queue ?? null, { ...options, queue: options.queue ?? null, deleted });
     return deleted;
   }
 
@@ -142,9 +146,25 @@ export class OperatorsRepository {
   async setConcurrency(queue: string, concurrency: number | null, actor: string | null): Promise<void> {
     await this.db.timed('set the queue concurrency', async (on) => {
       await on.query(withValues(this.sql.setConcurrency, [queue, concurrency, actor]));
+      await on.query(withValues(this.queues.forgetDefaults, [queue]));
       await on.query(
         withValues(this.sql.insertAudit, [actor, 'queue.concurrency', queue, JSON.stringify({ concurrency })]),
       );
+    });
+  }
+
+  /**
+   * Deletes a queue's settings (pause, concurrency), audited as `queue.delete` with what it held.
+   * `in_use` (nothing done) while the queue holds unfinished jobs; `absent` when it has no row.
+   */
+  async deleteQueue(queue: string, actor: string | null): Promise<'deleted' | 'absent' | 'in_use'> {
+    return this.db.timed('delete a queue', async (on) => {
+      const used = await on.query<{ used: boolean }>(withValues(this.sql.queueInUse, [queue]));
+      if (used.rows[0].used) return 'in_use';
+      const gone = await on.query(withValues(this.sql.deleteQueue, [queue]));
+      if (gone.rows.length === 0) return 'absent';
+      await on.query(withValues(this.sql.insertAudit, [actor, 'queue.delete', queue, JSON.stringify(gone.rows[0])]));
+      return 'deleted';
     });
   }
 

@@ -27,7 +27,9 @@ export class QueuesRepository {
 
   /** Resumes the queue and wakes its workers on every node. */
   async resume(queue: string): Promise<QueueSettingsRow> {
-    return (await this.db.query<QueueSettingsRow>(withValues(this.sql.resume, [queue]))).rows[0];
+    const row = (await this.db.query<QueueSettingsRow>(withValues(this.sql.resume, [queue]))).rows[0];
+    await this.db.query(withValues(this.sql.forgetDefaults, [queue]));
+    return row;
   }
 
   async list(): Promise<QueueSettingsRow[]> {

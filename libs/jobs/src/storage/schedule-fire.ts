@@ -21,7 +21,7 @@ export interface ScheduleFiring {
 }
 
 /** Decides, for the claimed schedules, what to write. Writes nothing itself. */
-export type FiringPlanner = (claimed: ClaimedScheduleRow[]) => ScheduleFiring[];
+export type FiringPlanner = (claimed: ClaimedScheduleRow[]) => Promise<ScheduleFiring[]>;
 
 export interface FireResult {
   claimed: number;
@@ -50,7 +50,7 @@ export async function fireSchedules(
   const claim = kind === 'due' ? sql.claimDue : sql.claimReleasable;
   const claimed = (await client.query<ClaimedScheduleRow>(withValues(claim, [limit]))).rows;
   if (claimed.length === 0) return { claimed: 0, lagsMs: [], jobs: 0 };
-  const firings = plan(claimed);
+  const firings = await plan(claimed);
   for (const f of firings) if (f.replaces !== null) await cancelReplaced(client, jobs, f.replaces, f.name);
 
   // Ticks recorded already (never, while the row locks hold; a cadence moved onto an old tick at

@@ -50,8 +50,13 @@ export class SchedulesRepository {
     }
   }
 
-  async list(): Promise<Schedule[]> {
-    return (await this.db.query<ScheduleRow>(this.sql.list)).rows.map(toSchedule);
+  /** Schedules by name, after `after` ('' from the first), at most `limit` (null: all). */
+  async list(after: string, limit: number | null): Promise<Schedule[]> {
+    return (await this.db.query<ScheduleRow>(withValues(this.sql.list, [after, limit]))).rows.map(toSchedule);
+  }
+
+  async count(): Promise<number> {
+    return (await this.db.query<{ n: number }>(this.sql.count)).rows[0].n;
   }
 
   async get(name: string): Promise<Schedule | null> {

@@ -19,6 +19,9 @@ export interface JobsApiOptions {
   changesIntervalMs?: number;
   /** Heartbeat comment interval of `GET /changes` (default 15000 ms). */
   changesHeartbeatMs?: number;
+  /** Writes run at once (`concurrency`, default 8) and waiting their turn (`queue`, default 100);
+   * past that a write answers 429 with `Retry-After`, having done nothing. */
+  writes?: { concurrency?: number; queue?: number };
 }
 
 /** The caller's name for the audit trail: the `actor` resolver's answer, else `'api'`. */

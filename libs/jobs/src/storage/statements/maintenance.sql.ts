@@ -5,8 +5,14 @@ import type { Statement } from './statement';
 export const WATCHED_TABLES = ['jobs', 'job_attempts', 'job_events'] as const;
 
 /** Statements of the maintenance: retention and the upkeep of the module's tables. */
-export function maintenanceStatements({ schema, jobs }: SchemaNames) {
+export function maintenanceStatements({ schema, jobs, audit }: SchemaNames) {
   return {
+    /** Deletes, of the $2 oldest audit rows (by id, the primary key: a bounded read), those written
+     * more than $1 ms ago. Ids grow with time, so the rows past their keep-time come first. */
+    pruneAudit: {
+      text: `DELETE FROM ${audit} WHERE id IN (SELECT id FROM ${audit} ORDER BY id LIMIT $2)
+        AND at < now() - $1::bigint * interval '1 millisecond'`,
+    },
     /**
      * Deletes up to $5 jobs in state $1 finished more than $2 ms ago, of queue $3 (null: any queue
      * but those in $4), oldest first, with their history (cascade). A job whose idempotency key

@@ -89,6 +89,16 @@ export function operatorStatements({ jobs, events, audit, queues, wakeChannel }:
         ), woke AS (SELECT pg_notify('${wakeChannel}', $1))
         SELECT * FROM u WHERE (SELECT count(*) FROM woke) >= 0`,
     },
+    /** $1 queue: whether it holds unfinished jobs (pending, scheduled, running). */
+    queueInUse: {
+      text: `SELECT EXISTS (
+          SELECT 1 FROM ${jobs} WHERE queue = $1 AND state IN ('pending', 'scheduled', 'running')
+        ) AS used`,
+    },
+    /** $1 queue: deletes its settings row, returning what it held. */
+    deleteQueue: {
+      text: `DELETE FROM ${queues} WHERE name = $1 RETURNING paused, paused_by AS "pausedBy", concurrency`,
+    },
     /** Queues whose concurrency is set at run time. */
     concurrencySettings: { text: `SELECT name, concurrency FROM ${queues} WHERE concurrency IS NOT NULL` },
   } satisfies Record<string, Statement>;

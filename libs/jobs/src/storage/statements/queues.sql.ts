@@ -28,5 +28,9 @@ export function queueStatements({ queues, wakeChannel }: SchemaNames) {
     },
 
     list: { text: `SELECT ${QUEUE_COLUMNS} FROM ${queues}` },
+
+    /** $1 queue: its row goes once it holds nothing but defaults (not paused, no concurrency), so
+     * pausing and resuming names leaves no row behind. */
+    forgetDefaults: { text: `DELETE FROM ${queues} WHERE name = $1 AND NOT paused AND concurrency IS NULL` },
   } satisfies Record<string, Statement>;
 }

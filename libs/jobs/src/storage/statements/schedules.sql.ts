@@ -27,7 +27,9 @@ const DEFINITION_VALUES = `$2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12,
 export function scheduleStatements({ schedules, scheduleRuns, jobs }: SchemaNames) {
   const columns = scheduleColumns(jobs, scheduleRuns);
   return {
-    list: { text: `SELECT ${columns} FROM ${schedules} s ORDER BY s.name` },
+    /** $1 the name to start after ('' for the first page), $2 the page size (null: all). */
+    list: { text: `SELECT ${columns} FROM ${schedules} s WHERE s.name > $1 ORDER BY s.name LIMIT $2` },
+    count: { text: `SELECT count(*)::int AS n FROM ${schedules}` },
     get: { text: `SELECT ${columns} FROM ${schedules} s WHERE s.name = $1` },
     origin: { text: `SELECT source, removed_from_code FROM ${schedules} WHERE name = $1` },
     lock: { text: `SELECT name FROM ${schedules} WHERE name = $1 FOR UPDATE` },
