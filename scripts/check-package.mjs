@@ -102,7 +102,16 @@ await check('npm pack builds the package and it holds only what users need', () 
   const required = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts'];
   required.push('dist/testing/index.js', 'dist/testing/index.mjs', 'dist/testing/index.d.ts');
   for (const file of required) assert(files.includes(file), `the tarball lacks ${file}`);
-  const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|mjs|d\.ts))$/.test(f));
+  const ui = files.filter((f) => f.startsWith('dist/ui/'));
+  assert(
+    ui.includes('dist/ui/index.html') && ui.some((f) => /^dist\/ui\/assets\/index-[\w-]+\.js$/.test(f)),
+    'no dashboard build',
+  );
+  const stray = files.filter(
+    (f) =>
+      !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|mjs|d\.ts))$/.test(f) &&
+      !/^dist\/ui\/(index\.html|favicon\.svg|assets\/[\w-]+\.(js|css))$/.test(f),
+  );
   assert(stray.length === 0, `the tarball holds files users do not need: ${stray.join(', ')}`);
   const unpacked = join(work, 'unpacked');
   mkdirSync(unpacked);

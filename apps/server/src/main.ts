@@ -3,7 +3,6 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
-import { serveDashboard } from './dashboard';
 import { loadConfig } from './config';
 import { applySecurity } from './security';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-db';
@@ -34,12 +33,10 @@ async function main(): Promise<void> {
       apiAccess: config.apiAccess,
     }),
   );
-  // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
+  // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of every route (the dashboard's too).
   applySecurity(app, { host: config.host, basicAuth: config.basicAuth }, logger);
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.
   app.useBodyParser('json', { limit: '2mb' });
-  // The dashboard (dashboard/dist) at `/`, before the routes so that client routes get index.html.
-  serveDashboard(app, logger);
   // The server handles SIGTERM/SIGINT itself (a library user calls app.enableShutdownHooks()):
   // app.close() runs the lifecycle hooks, so running jobs drain or are handed back, and then the
   // embedded database, if any, stops after the last connection is closed.

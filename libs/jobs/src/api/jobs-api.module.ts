@@ -1,25 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JOBS_API_OPTIONS, JobsAccessGuard, type JobsApiOptions } from './access';
+import { JOBS_API_CONTROLLERS } from './api-controllers';
 import { ChangeFeedHub } from './change-feed.hub';
-import { ChangesController } from './changes.controller';
-import { JobsController } from './jobs.controller';
-import { MeController } from './me.controller';
-import { QueuesController } from './queues.controller';
-import { SchedulesController } from './schedules.controller';
-import { StatsController } from './stats.controller';
-import { NodesController } from './nodes.controller';
-import { OperatorsController } from './operators.controller';
-
-const CONTROLLERS = [
-  JobsController,
-  MeController,
-  QueuesController,
-  NodesController,
-  StatsController,
-  ChangesController,
-  SchedulesController,
-  OperatorsController,
-];
 
 /**
  * The admin REST API over `JobsService` (needs `JobsModule` registered with `isGlobal: true`).
@@ -32,7 +14,7 @@ export class JobsApiModule {
   static forRoot(options: JobsApiOptions = {}): DynamicModule {
     return {
       module: JobsApiModule,
-      controllers: CONTROLLERS,
+      controllers: JOBS_API_CONTROLLERS,
       providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, JobsAccessGuard, ChangeFeedHub],
       exports: [JOBS_API_OPTIONS],
     };

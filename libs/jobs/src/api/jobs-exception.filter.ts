@@ -1,6 +1,5 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { Request, Response } from 'express';
 import {
   InvalidJobOptionsError,
   JobNotFoundError,
@@ -20,7 +19,8 @@ import {
  * mistake is a 4xx logged as one warning line (no stack: a flood of bad requests must not flood the
  * log with traces). Input checks refuse what PostgreSQL cannot store before anything is written; a
  * value that still reaches the database and is refused there as data (SQLSTATE class 22) is a 400
- * too, never a 500. Anything else is Nest's: a 500, logged with its stack.
+ * too, never a 500. Anything else is Nest's: a 500, logged with its stack. Answers through Nest's
+ * HTTP adapter, so on Express and Fastify alike.
  */
 @Catch()
 export class JobsExceptionFilter extends BaseExceptionFilter {
@@ -28,8 +28,13 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
 
   override catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<unknown>();
+    const res = http.getResponse<unknown>();
+    const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
+    if (!adapter) {
+      super.catch(error, host);
+      return;
+    }
     let status: number;
     let body: Record<string, unknown>;
     if (error instanceof JobsError) {
@@ -38,10 +43,10 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
       const name = error instanceof JobsStatementTimeoutError ? 'StatementTimeout' : error.name;
       body = { statusCode: status, error: name, message: error.message, ...(field ? { field } : {}) };
       if (error instanceof QueueFullError) {
-        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+        adapter.setHeader(res, 'Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
         Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
       }
-      if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
+      if (error instanceof JobsUnavailableError) adapter.setHeader(res, 'Retry-After', '1');
     } else if (isDataException(error)) {
       status = HttpStatus.BAD_REQUEST;
       body = { statusCode: status, error: 'InvalidInput', message: `A value cannot be stored: ${error.message}` };
@@ -51,10 +56,10 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
     }
     if (status === HttpStatus.BAD_REQUEST || status === HttpStatus.PAYLOAD_TOO_LARGE) {
       this.logger.warn(
-        `${req.method} ${req.originalUrl.slice(0, 200)}: ${status} ${String(body.message).slice(0, 300)}`,
+        `${adapter.getRequestMethod?.(req)} ${String(adapter.getRequestUrl?.(req)).slice(0, 200)}: ${status} ${String(body.message).slice(0, 300)}`,
       );
     }
-    res.status(status).json(body);
+    adapter.reply(res, body, status);
   }
 }
 

@@ -1,0 +1,40 @@
+import { Controller, type Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { ChangesController } from './changes.controller';
+import { JobsController } from './jobs.controller';
+import { MeController } from './me.controller';
+import { NodesController } from './nodes.controller';
+import { OperatorsController } from './operators.controller';
+import { QueuesController } from './queues.controller';
+import { SchedulesController } from './schedules.controller';
+import { StatsController } from './stats.controller';
+
+/** The controllers of the admin REST API, each at its own path (`jobs`, `queues`, …). */
+export const JOBS_API_CONTROLLERS: Type[] = [
+  JobsController,
+  MeController,
+  QueuesController,
+  NodesController,
+  StatsController,
+  ChangesController,
+  SchedulesController,
+  OperatorsController,
+];
+
+/**
+ * The API's controllers under `prefix` (`admin/jobs/api` serves `admin/jobs/api/jobs`, …): a subclass
+ * of each with the prefixed path, so that routes, guards, filters and injections are the original's
+ * and the host's global prefix and `RouterModule` paths still apply on top. An empty prefix gives
+ * the originals.
+ */
+export function apiControllersAt(prefix: string): Type[] {
+  const base = prefix.replace(/^\/+|\/+$/g, '');
+  if (base === '') return JOBS_API_CONTROLLERS;
+  return JOBS_API_CONTROLLERS.map((original) => {
+    const path = Reflect.getMetadata(PATH_METADATA, original) as string;
+    const mounted = class extends original {};
+    Object.defineProperty(mounted, 'name', { value: original.name });
+    Controller(`${base}/${path}`)(mounted);
+    return mounted;
+  });
+}
