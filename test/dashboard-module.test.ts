@@ -170,6 +170,11 @@ for (const platform of ['express', 'fastify'] as Platform[]) {
         { message: 'the replayed job to run and fail again' },
       );
 
+      // A controller at the API's root (dead letters, audit) is under the path too.
+      const groups = await get(`${at()}/api/dead-letters/groups`);
+      assert.equal(groups.status, 200);
+      assert.ok(Array.isArray(((await groups.json()) as { items: unknown[] }).items));
+
       const feed = await get(`${at()}/api/changes`);
       assert.equal(feed.status, 200);
       assert.match(feed.headers.get('content-type') ?? '', /^text\/event-stream/);

@@ -31,10 +31,10 @@ export function apiControllersAt(prefix: string): Type[] {
   const base = prefix.replace(/^\/+|\/+$/g, '');
   if (base === '') return JOBS_API_CONTROLLERS;
   return JOBS_API_CONTROLLERS.map((original) => {
-    const path = Reflect.getMetadata(PATH_METADATA, original) as string;
+    const path = String(Reflect.getMetadata(PATH_METADATA, original) ?? '').replace(/^\/+|\/+$/g, '');
     const mounted = class extends original {};
     Object.defineProperty(mounted, 'name', { value: original.name });
-    Controller(`${base}/${path}`)(mounted);
+    Controller(path === '' ? base : `${base}/${path}`)(mounted);
     return mounted;
   });
 }

@@ -30,13 +30,15 @@ export interface JobsDashboardOptions extends JobsDashboardSettings {
    * Where the dashboard lives in the host application, relative to the host's global prefix and
    * `RouterModule` path, like a controller's path: `'admin/jobs'` serves the page at `/admin/jobs`,
    * its files under `/admin/jobs/assets/` and the API under `/admin/jobs/api/`. `'/'` for the root.
+   * Default: `'jobs'`.
    */
-  path: string;
+  path?: string;
 }
 
 export interface JobsDashboardAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  /** As in `forRoot`: the routes are laid out when the module is defined. */
-  path: string;
+  /** As in `forRoot` (default `'jobs'`): the routes are laid out when the module is defined, so the
+   * path is given here, not by the factory. */
+  path?: string;
   inject?: FactoryProvider['inject'];
   useFactory: FactoryProvider<JobsDashboardSettings>['useFactory'];
 }

@@ -14,10 +14,13 @@ import type { JobsDashboardAsyncOptions, JobsDashboardOptions } from './dashboar
  * The same build works at any path, under a global prefix, in a `RouterModule` tree and behind a
  * proxy that strips a prefix (`X-Forwarded-Prefix`), on Express and Fastify.
  */
+/** Where the dashboard lives when no path is given. */
+const DEFAULT_PATH = 'jobs';
+
 @Module({})
 export class JobsDashboardModule {
-  static forRoot(options: JobsDashboardOptions): DynamicModule {
-    const { path, ...settings } = options;
+  static forRoot(options: JobsDashboardOptions = {}): DynamicModule {
+    const { path = DEFAULT_PATH, ...settings } = options;
     return JobsDashboardModule.mount(path, { provide: JOBS_API_OPTIONS, useValue: settings }, []);
   }
 
@@ -27,7 +30,7 @@ export class JobsDashboardModule {
       inject: options.inject ?? [],
       useFactory: options.useFactory,
     };
-    return JobsDashboardModule.mount(options.path, provider, options.imports ?? []);
+    return JobsDashboardModule.mount(options.path ?? DEFAULT_PATH, provider, options.imports ?? []);
   }
 
   private static mount(path: string, settings: Provider, imports: DynamicModule['imports']): DynamicModule {
