@@ -115,8 +115,9 @@ export async function browseFixture({ node, dir, entry, path, env, proxyPrefix }
     // A dead letter: a job of the handler that always throws.
     const enqueue = async (type, payload, options = {}) => {
       const res = await api('/jobs', { method: 'POST', body: JSON.stringify({ type, payload, ...options }) });
-      assert(res.status === 201, `POST /jobs answered ${res.status}: ${await res.text()}`);
-      return (await res.json()).id;
+      const text = await res.text();
+      assert(res.status === 201, `POST /jobs answered ${res.status}: ${text}`);
+      return JSON.parse(text).id;
     };
     const row = async (id) =>
       (await db.query(`SELECT state, replays FROM "${env.JOBS_SCHEMA}".jobs WHERE id = $1`, [id])).rows[0];
