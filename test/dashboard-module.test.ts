@@ -1,5 +1,5 @@
 import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { RouterModule } from '@nestjs/core';
+import { APP_GUARD, RouterModule } from '@nestjs/core';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobHandler, JobsDashboardModule, JobsObservabilityModule } from 'nest-pg-jobs';
@@ -198,6 +198,14 @@ for (const platform of ['express', 'fastify'] as Platform[]) {
 @Module({})
 class OpsModule {}
 
+/** A global guard of the host: refuses any request flagged `x-blocked`. */
+@Injectable()
+class HostWideGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return !context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-blocked'];
+  }
+}
+
 describe('JobsDashboardModule inside a RouterModule tree, with a nonce', () => {
   const pool = assertionPool();
   let t: TestApp | undefined;
@@ -205,7 +213,7 @@ describe('JobsDashboardModule inside a RouterModule tree, with a nonce', () => {
 
   before(async () => {
     t = await createTestApp(
-      [OkHandler],
+      [OkHandler, { provide: APP_GUARD, useClass: HostWideGuard }],
       {},
       {
         imports: [
@@ -239,5 +247,13 @@ describe('JobsDashboardModule inside a RouterModule tree, with a nonce', () => {
       false,
       'the factory’s access applies',
     );
+  });
+
+  it("is behind the host's global guards: the page, a file and the API", async () => {
+    for (const path of ['', '/jobs/3', '/favicon.svg', '/api/queues']) {
+      assert.equal((await fetch(`${origin}/ops/jobs-ui${path}`)).status, 200, path);
+      const blocked = await fetch(`${origin}/ops/jobs-ui${path}`, { headers: { 'x-blocked': '1' } });
+      assert.equal(blocked.status, 403, path);
+    }
   });
 });
