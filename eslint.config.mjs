@@ -16,6 +16,7 @@ const face = [
   `${lib}/services`,
   `${lib}/api`,
   `${lib}/observability`,
+  `${lib}/dashboard`,
   `${lib}/testing`,
 ];
 /** Leaves: imported by every layer, importing only each other. */

@@ -1,18 +1,21 @@
 import { defineConfig } from 'vite';
 
-// Built by `npm run build` (and `npm start`) into dashboard/dist, which apps/server serves at `/`.
-// `npx vite --config dashboard/vite.config.ts` runs a dev server that proxies the API to :3000.
+// Built by `npm run build` (and the package's prepack) into libs/jobs/dist/ui: the package ships it
+// and JobsDashboardModule serves it at any path. File references are relative (`./assets/…`); the
+// server puts a `<base href>` with the dashboard's path in the page, so one build serves every path.
+// `npx vite --config dashboard/vite.config.mts` runs a dev server that proxies the API to :3000.
 const root = new URL('.', import.meta.url).pathname;
 
 export default defineConfig({
   root,
-  base: '/',
+  base: './',
   // JSX is compiled by Vite's own transformer (React 17+ automatic runtime): no React plugin needed.
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
-    outDir: 'dist',
+    outDir: '../libs/jobs/dist/ui',
     emptyOutDir: true,
-    sourcemap: true,
+    // Not shipped: the package carries the dashboard's code only.
+    sourcemap: false,
     rolldownOptions: {
       // TanStack Query marks modules "use client" (for React Server Components): meaningless in an SPA.
       onwarn(warning, warn) {

@@ -3,7 +3,9 @@
 // holds, installs it (no overrides, no --legacy-peer-deps) into the fixture applications of
 // test/fixtures, builds each, runs a job through its DI against real PostgreSQL and runs its e2e test
 // (which must exit by itself), on this machine's Node and on the other Node versions the package
-// supports. Then typechecks the README's TypeScript samples against the installed package.
+// supports; on this machine's Node, serves each fixture over HTTP and browses its dashboard in
+// Chromium (scripts/browse-fixture.mjs; Express, Fastify under a global prefix, one run behind a
+// prefix-stripping proxy). Then typechecks the README's TypeScript samples against the installed package.
 //
 //   node scripts/check-package.mjs [--only nest12-esm] [--node 20.19.0,22.12.0,22] [--keep]
 //
@@ -14,6 +16,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, stripVTControlCharacters } from 'node:util';
+import { browseFixture } from './browse-fixture.mjs';
 import { checkReadmeSamples } from './readme-samples.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -32,11 +35,19 @@ const FIXTURES = {
     // Vitest does not typecheck: the whole project (tests included) is compiled on its own.
     typecheck: ['tsconfig.json'],
     readme: true,
+    // The dashboard at admin/jobs behind the app's guard: on Express; on Fastify under the global
+    // prefix `api`, there behind a proxy that strips `/edge`.
+    browse: [
+      { entry: 'dist/serve.js', path: '/admin/jobs' },
+      { entry: 'dist/serve-fastify.js', path: '/api/admin/jobs', proxyPrefix: '/edge' },
+    ],
   },
   'nest11-cjs': {
     e2e: ['node_modules/jest/bin/jest.js', '--config', './test/jest-e2e.json', '--detectOpenHandles', '--runInBand'],
     typecheck: ['tsconfig.node10.json'],
     readme: true,
+    // The dashboard at its default path, behind the app's guard.
+    browse: [{ entry: 'dist/serve.js', path: '/jobs' }],
   },
 };
 
@@ -102,7 +113,16 @@ await check('npm pack builds the package and it holds only what users need', () 
   const required = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts'];
   required.push('dist/testing/index.js', 'dist/testing/index.mjs', 'dist/testing/index.d.ts');
   for (const file of required) assert(files.includes(file), `the tarball lacks ${file}`);
-  const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|mjs|d\.ts))$/.test(f));
+  const ui = files.filter((f) => f.startsWith('dist/ui/'));
+  assert(
+    ui.includes('dist/ui/index.html') && ui.some((f) => /^dist\/ui\/assets\/index-[\w-]+\.js$/.test(f)),
+    'no dashboard build',
+  );
+  const stray = files.filter(
+    (f) =>
+      !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|mjs|d\.ts))$/.test(f) &&
+      !/^dist\/ui\/(index\.html|favicon\.svg|assets\/[\w-]+\.(js|css))$/.test(f),
+  );
   assert(stray.length === 0, `the tarball holds files users do not need: ${stray.join(', ')}`);
   const unpacked = join(work, 'unpacked');
   mkdirSync(unpacked);
@@ -123,6 +143,8 @@ await check('npm pack builds the package and it holds only what users need', () 
 
 // --- a database and the Node versions ------------------------------------------------------------
 let databaseUrl;
+/** Why Chromium cannot run here, if it cannot. */
+let browserSkip;
 let stopDatabase = async () => {};
 async function setUpDatabase() {
   const pg = (await import('pg')).default;
@@ -247,6 +269,14 @@ async function checkFixture(name, spec, nodes) {
       return summary?.trim();
     });
   }
+  for (const target of spec.browse ?? []) {
+    const how = `${target.entry}${target.proxyPrefix ? ` behind a proxy at ${target.proxyPrefix}` : ''}`;
+    await check(`${name}: the dashboard in Chromium (${how})`, async () => {
+      if (browserSkip) return `skipped: ${browserSkip}`;
+      const env = { DATABASE_URL: databaseUrl, JOBS_SCHEMA: `${name.replace(/-/g, '_')}_browse` };
+      return browseFixture({ node: process.execPath, dir, ...target, env });
+    });
+  }
   if (spec.readme) {
     await check(`${name}: the README's TypeScript samples compile against the package`, () =>
       checkReadmeSamples({ readme: join(root, 'README.md'), fixture: dir, tsc: (argv) => tsc(dir, argv) }),
@@ -258,6 +288,10 @@ try {
   if (!tarball) throw new Error('no tarball: nothing else to check');
   await setUpDatabase();
   const nodes = nodeBinaries();
+  // The browser checks reuse the browser tests' set-up (test/dist/browser/support.js).
+  run('npx', ['tsc', '-b', 'test']);
+  const { browserSkipReason } = await import(join(root, 'test/dist/browser/support.js'));
+  browserSkip = browserSkipReason();
   log(`database ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}; Node ${nodes.map((n) => n.version).join(', ')}`);
   for (const [name, spec] of Object.entries(FIXTURES)) {
     if (!args.only || args.only.split(',').includes(name)) await checkFixture(name, spec, nodes);

@@ -1,5 +1,6 @@
 // A small client-side router on the History API: the dashboard has six fixed routes, and its
-// filters live in the query string so that a view can be shared by URL.
+// filters live in the query string so that a view can be shared by URL. Views name pages from the
+// dashboard's root (`/jobs/42`); the browser sees them under the dashboard's base (`/admin/jobs/jobs/42`).
 import {
   createContext,
   useCallback,
@@ -11,6 +12,7 @@ import {
   type MouseEvent,
   type ReactNode,
 } from 'react';
+import { pageHref, pagePath } from './config';
 
 interface Location {
   path: string;
@@ -24,7 +26,7 @@ interface RouterValue extends Location {
 const RouterContext = createContext<RouterValue | null>(null);
 
 function current(): Location {
-  return { path: window.location.pathname, search: window.location.search };
+  return { path: pagePath(window.location.pathname), search: window.location.search };
 }
 
 export function RouterProvider({ children }: { children: ReactNode }) {
@@ -35,8 +37,8 @@ export function RouterProvider({ children }: { children: ReactNode }) {
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const navigate = useCallback((to: string, options: { replace?: boolean } = {}) => {
-    if (options.replace) window.history.replaceState(null, '', to);
-    else window.history.pushState(null, '', to);
+    if (options.replace) window.history.replaceState(null, '', pageHref(to));
+    else window.history.pushState(null, '', pageHref(to));
     setLocation(current());
     if (!options.replace) window.scrollTo(0, 0);
   }, []);
@@ -93,5 +95,5 @@ export function Link({ to, onClick, ...rest }: LinkProps) {
     event.preventDefault();
     navigate(to);
   };
-  return <a href={to} onClick={handle} {...rest} />;
+  return <a href={pageHref(to)} onClick={handle} {...rest} />;
 }

@@ -15,7 +15,8 @@ export function browserSkipReason(): string | undefined {
 }
 
 const dashboardDir = join(repoRoot, 'dashboard');
-const builtIndex = join(dashboardDir, 'dist', 'index.html');
+/** Where the build goes: the package ships it (libs/jobs/dist/ui) and JobsDashboardModule serves it. */
+const builtIndex = join(repoRoot, 'libs', 'jobs', 'dist', 'ui', 'index.html');
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
@@ -23,7 +24,7 @@ function newestMtime(path: string): number {
   return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
-/** Builds dashboard/dist when it is missing or older than the dashboard's sources. */
+/** Builds the dashboard when its build is missing or older than its sources. */
 export function ensureDashboardBuilt(): void {
   const sources = Math.max(
     newestMtime(join(dashboardDir, 'src')),
@@ -31,7 +32,7 @@ export function ensureDashboardBuilt(): void {
     newestMtime(join(dashboardDir, 'vite.config.mts')),
   );
   if (existsSync(builtIndex) && statSync(builtIndex).mtimeMs >= sources) return;
-  console.warn('# building the dashboard (dashboard/dist is missing or older than its sources)');
+  console.warn('# building the dashboard (its build is missing or older than its sources)');
   execFileSync(
     process.execPath,
     [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'dashboard/vite.config.mts'],

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplication, ModuleMetadata, Provider } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -14,14 +15,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Nest's two HTTP platforms. */
+export type Platform = 'express' | 'fastify';
+
 /**
  * Boots a Nest application with the host TypeORM DataSource and JobsModule on a schema of its own,
  * with fast polling so tests do not wait long. `close()` runs the real shutdown (drain, hand back).
+ * `setUp` runs before `init()` (a global prefix, say).
  */
 export async function createTestApp(
   handlers: Provider[],
   options: JobsModuleOptions = {},
-  extra: Pick<ModuleMetadata, 'imports' | 'controllers'> = {},
+  extra: Pick<ModuleMetadata, 'imports' | 'controllers'> & {
+    platform?: Platform;
+    setUp?: (app: INestApplication) => void;
+  } = {},
 ): Promise<TestApp> {
   const schema = options.schema ?? uniqueSchema();
   const moduleRef = await Test.createTestingModule({
@@ -33,7 +41,12 @@ export async function createTestApp(
     controllers: extra.controllers ?? [],
     providers: handlers,
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  const logger: ['error', 'warn'] = ['error', 'warn'];
+  const app =
+    extra.platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
+      : moduleRef.createNestApplication({ logger });
+  extra.setUp?.(app);
   await app.init();
   return {
     app,

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { JobsApiModule, JobsModule, JobsObservabilityModule, type RetentionOptions } from 'nest-pg-jobs';
+import { JobsDashboardModule, JobsModule, JobsObservabilityModule, type RetentionOptions } from 'nest-pg-jobs';
 import { EmailHandler } from './handlers/email.handler';
 import { EXECUTION_LOG, SimulateHandler } from './handlers/simulate.handler';
 import { actorOf } from './security';
@@ -25,7 +24,8 @@ export interface AppOptions {
   retention?: RetentionOptions;
 }
 
-/** The runnable service: jobs on the given database, the REST API under /api, health. */
+/** The runnable service: jobs on the given database, the dashboard at `/` with its REST API under
+ * `/api`, metrics and health: a host of the package's public modules only. */
 @Module({})
 export class AppModule {
   static register(options: AppOptions): DynamicModule {
@@ -45,11 +45,12 @@ export class AppModule {
           idempotencyWindowMs: options.idempotencyWindowMs,
           retention: options.retention,
         }),
-        JobsApiModule.forRoot({
+        // The dashboard at `/`, its API at `/api`, its change feed at `/api/changes`.
+        JobsDashboardModule.forRoot({
+          path: '/',
           access: () => options.apiAccess ?? 'full',
           actor: actorOf,
         }),
-        RouterModule.register([{ path: 'api', module: JobsApiModule }]),
         // GET /metrics (Prometheus) and GET /health (terminus shape) at the root, not under /api.
         JobsObservabilityModule.forRoot(),
       ],

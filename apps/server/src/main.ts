@@ -4,7 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { JobsRequestErrorFilter } from 'nest-pg-jobs';
 import { AppModule } from './app.module';
-import { serveDashboard } from './dashboard';
 import { loadConfig, retentionText } from './config';
 import { applySecurity } from './security';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-db';
@@ -38,14 +37,12 @@ async function main(): Promise<void> {
     }),
   );
   logger.log(retentionText(config.retention));
-  // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
+  // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of every route (the dashboard's too).
   applySecurity(app, { host: config.host, basicAuth: config.basicAuth, apiAccess: config.apiAccess }, logger);
   // JSON bodies up to 2 MiB reach the payload check (1 MiB by default), which answers 413 with a clear body.
   app.useBodyParser('json', { limit: '2mb' });
   // Bodies the parser refuses (aborted, too large, bad charset or encoding): their 4xx, one warning line.
   app.useGlobalFilters(new JobsRequestErrorFilter(app.getHttpAdapter()));
-  // The dashboard (dashboard/dist) at `/`, before the routes so that client routes get index.html.
-  serveDashboard(app, logger);
   // The server handles SIGTERM/SIGINT itself (a library user calls app.enableShutdownHooks()):
   // app.close() runs the lifecycle hooks, so running jobs drain or are handed back, and then the
   // embedded database, if any, stops after the last connection is closed.

@@ -1,4 +1,6 @@
 // The one place that talks HTTP to the admin API. Writes carry the CSRF header the API requires.
+// Paths are written `/api/…`; they are sent under the dashboard's base (`/admin/jobs/api/…`).
+import { apiUrl } from '../config';
 
 /** An answer other than 2xx, with the API's error body when it sent one. */
 export class ApiError extends Error {
@@ -41,7 +43,7 @@ export function toQuery(params: Record<string, string | number | undefined | nul
 }
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  return readAnswer<T>(await fetch(path, { headers: { accept: 'application/json' }, signal }));
+  return readAnswer<T>(await fetch(apiUrl(path), { headers: { accept: 'application/json' }, signal }));
 }
 
 export async function postJson<T>(path: string, body: unknown = {}): Promise<T> {
@@ -50,7 +52,7 @@ export async function postJson<T>(path: string, body: unknown = {}): Promise<T> 
 
 /** A write (`POST`, `PATCH`, `DELETE`) with a JSON body and the CSRF header. */
 export async function sendJson<T>(method: string, path: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(path, {
+  const res = await fetch(apiUrl(path), {
     method,
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-requested-with': 'jobs-dashboard' },
     body: JSON.stringify(body),

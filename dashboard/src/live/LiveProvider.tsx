@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { QueueSummary } from '../api/types';
+import { apiUrl } from '../config';
 import { LiveContext, type StreamStatus } from './LiveContext';
 import { applyJobChanges, parseChanges } from './patch';
 import { WatchRegistry } from './watch';
@@ -56,7 +57,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     if (paused || typeof EventSource === 'undefined') return;
-    const source = new EventSource(watch === '' ? '/api/changes' : `/api/changes?watch=${watch}`);
+    const source = new EventSource(apiUrl(watch === '' ? '/api/changes' : `/api/changes?watch=${watch}`));
     source.onopen = () => {
       setStream('open');
       setOpenedAt(Date.now());

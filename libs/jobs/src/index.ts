@@ -78,6 +78,7 @@ export type {
 } from './interfaces';
 export * from './api';
 export * from './observability';
+export * from './dashboard';
 
 // Schema: migrations for the host's TypeORM, entities for reads
 export { createJobsMigrations, JOBS_MIGRATIONS, LATEST_SCHEMA_VERSION } from './storage/migrations';

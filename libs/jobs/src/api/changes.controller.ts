@@ -1,17 +1,18 @@
 import { Controller, Get, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { isJobId } from '../core/storable';
 import { InvalidJobOptionsError } from '../errors';
 import { JobsAccessGuard } from './access';
 import { ChangeFeedHub, MAX_WATCH_IDS } from './change-feed.hub';
 import { JobsExceptionFilter } from './jobs-exception.filter';
+import { rawExchange } from './raw-exchange';
 
 /**
  * `GET /changes`: the change feed, as Server-Sent Events. `event: jobs` with
  * `{ changes: [{ id, state, queue, type }], at }` (at most one per second, latest state per job, at
  * most 500), `event: queues` with `{ items, at }` when a queue summary changed (and at connect), and
  * a `: heartbeat` comment every 15 s. `?watch=1,2,3` (at most 1,000 job ids) follows those jobs
- * from the start: their current state is in the first `jobs` message.
+ * from the start: their current state is in the first `jobs` message. Written to Node's response
+ * under the platform's (Express or Fastify).
  */
 @Controller('changes')
 @UseFilters(JobsExceptionFilter)
@@ -20,9 +21,10 @@ export class ChangesController {
   constructor(private readonly hub: ChangeFeedHub) {}
 
   @Get()
-  changes(@Req() req: Request, @Res() res: Response, @Query('watch') watch?: unknown): void {
+  changes(@Req() platformReq: unknown, @Res() platformRes: unknown, @Query('watch') watch?: unknown): void {
     const ids = parseWatch(watch);
-    res.status(200);
+    const { req, res } = rawExchange(platformReq, platformRes);
+    res.statusCode = 200;
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
     res.setHeader('Connection', 'keep-alive');

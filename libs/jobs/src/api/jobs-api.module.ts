@@ -1,27 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { JOBS_API_OPTIONS, JobsAccessGuard, type JobsApiOptions } from './access';
-import { ChangeFeedHub } from './change-feed.hub';
-import { ChangesController } from './changes.controller';
-import { JobsController } from './jobs.controller';
-import { MeController } from './me.controller';
-import { QueuesController } from './queues.controller';
-import { SchedulesController } from './schedules.controller';
-import { StatsController } from './stats.controller';
-import { NodesController } from './nodes.controller';
-import { OperatorsController } from './operators.controller';
-import { JobsJsonBodyGuard } from './json-body.guard';
-import { JobsWriteLimiter } from './write-limiter';
-
-const CONTROLLERS = [
-  JobsController,
-  MeController,
-  QueuesController,
-  NodesController,
-  StatsController,
-  ChangesController,
-  SchedulesController,
-  OperatorsController,
-];
+import { JOBS_API_OPTIONS, type JobsApiOptions } from './access';
+import { JOBS_API_CONTROLLERS, JOBS_API_PROVIDERS } from './api-controllers';
 
 /**
  * The admin REST API over `JobsService` (needs `JobsModule` registered with `isGlobal: true`).
@@ -34,14 +13,8 @@ export class JobsApiModule {
   static forRoot(options: JobsApiOptions = {}): DynamicModule {
     return {
       module: JobsApiModule,
-      controllers: CONTROLLERS,
-      providers: [
-        { provide: JOBS_API_OPTIONS, useValue: options },
-        JobsAccessGuard,
-        JobsJsonBodyGuard,
-        JobsWriteLimiter,
-        ChangeFeedHub,
-      ],
+      controllers: JOBS_API_CONTROLLERS,
+      providers: [{ provide: JOBS_API_OPTIONS, useValue: options }, ...JOBS_API_PROVIDERS],
       exports: [JOBS_API_OPTIONS],
     };
   }

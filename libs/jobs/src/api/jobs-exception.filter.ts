@@ -1,6 +1,5 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { Request, Response } from 'express';
 import {
   InvalidJobOptionsError,
   JobsBusyError,
@@ -25,7 +24,8 @@ import { logText } from './log-text';
  * log with traces). Input checks refuse what PostgreSQL cannot store before anything is written; a
  * value that still reaches the database and is refused there as data (SQLSTATE class 22) is a 400
  * too, never a 500; a database that cannot be reached or is out of connections is a 503 with
- * Retry-After. Anything else is Nest's: a 500, logged with its stack.
+ * Retry-After. Anything else is Nest's: a 500, logged with its stack. Answers through Nest's HTTP
+ * adapter, so on Express and Fastify alike.
  */
 @Catch()
 export class JobsExceptionFilter extends BaseExceptionFilter {
@@ -35,8 +35,13 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
     // A database that is down or out of connections is a 503 whatever the request was, not a 500.
     const error = thrown instanceof JobsError ? thrown : (unavailableError('answer', thrown) ?? thrown);
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<unknown>();
+    const res = http.getResponse<unknown>();
+    const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
+    if (!adapter) {
+      super.catch(error, host);
+      return;
+    }
     let status: number;
     let body: Record<string, unknown>;
     if (error instanceof JobsError) {
@@ -45,17 +50,19 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
       const name = error instanceof JobsStatementTimeoutError ? 'StatementTimeout' : error.name;
       body = { statusCode: status, error: name, message: error.message, ...(field ? { field } : {}) };
       if (error instanceof QueueFullError) {
-        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+        adapter.setHeader(res, 'Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
         Object.assign(body, { queue: error.queue, limit: error.limit, retryAfterMs: error.retryAfterMs });
       }
-      if (error instanceof JobsUnavailableError) res.setHeader('Retry-After', '1');
-      if (error instanceof JobsBusyError) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
+      if (error instanceof JobsUnavailableError) adapter.setHeader(res, 'Retry-After', '1');
+      if (error instanceof JobsBusyError) {
+        adapter.setHeader(res, 'Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+      }
     } else if (isStatementTimeout(error)) {
       // A statement canceled by a timeout the module did not set (the host's statement_timeout).
       status = HttpStatus.SERVICE_UNAVAILABLE;
       const message = `The database did not answer in time (${error.message}); narrow the filters (queue, state, type, dates) and try again`;
       body = { statusCode: status, error: 'StatementTimeout', message };
-      res.setHeader('Retry-After', '5');
+      adapter.setHeader(res, 'Retry-After', '5');
     } else if (isDataException(error)) {
       status = HttpStatus.BAD_REQUEST;
       body = { statusCode: status, error: 'InvalidInput', message: `A value cannot be stored: ${error.message}` };
@@ -64,9 +71,12 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
       return;
     }
     if (status === HttpStatus.BAD_REQUEST || status === HttpStatus.PAYLOAD_TOO_LARGE) {
-      this.logger.warn(`${req.method} ${logText(req.originalUrl, 200)}: ${status} ${logText(body.message)}`);
+      const method = String(adapter.getRequestMethod?.(req));
+      this.logger.warn(
+        `${logText(method)} ${logText(adapter.getRequestUrl?.(req), 200)}: ${status} ${logText(body.message)}`,
+      );
     }
-    res.status(status).json(body);
+    adapter.reply(res, body, status);
   }
 }
 

@@ -15,7 +15,8 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Request } from 'express';
 import { InvalidJobOptionsError, JobNotFoundError } from '../errors';
 import type { EnqueuedJob, Job, JobBulkSelection, JobDetail, JobListPage, JobListQuery } from '../interfaces';
 import { JobsAdminService } from '../services/jobs-admin.service';
@@ -38,6 +39,7 @@ export class JobsController {
     private readonly admin: JobsAdminService,
     private readonly operators: JobsOperatorsService,
     @Inject(JOBS_API_OPTIONS) private readonly options: JobsApiOptions,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   /** 201 with the new job, or 200 with the job already holding the `idempotencyKey`; the
@@ -46,12 +48,14 @@ export class JobsController {
   @RequiresJobsAction('enqueue')
   async create(
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: unknown,
   ): Promise<EnqueuedJob & { warning?: string }> {
     const { type, payload, ...options } = parseEnqueueBody(body);
     const job = await this.jobs.enqueue(type, payload, options);
-    res.status(job.created ? HttpStatus.CREATED : HttpStatus.OK);
-    res.setHeader('Idempotent-Replayed', String(!job.created));
+    // Through the platform's adapter (Express or Fastify): nothing may throw once the job is committed.
+    const http = this.adapterHost.httpAdapter;
+    http.status(res, job.created ? HttpStatus.CREATED : HttpStatus.OK);
+    http.setHeader(res, 'Idempotent-Replayed', String(!job.created));
     const warning = job.state === 'running' ? undefined : await this.operators.noWorkersWarning(job.queue);
     return warning === undefined ? job : { ...job, warning };
   }

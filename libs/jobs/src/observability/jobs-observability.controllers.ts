@@ -1,19 +1,24 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { JobsHealthIndicator, type JobsHealthCheckResult } from './jobs-health.indicator';
 import { JOBS_OBSERVABILITY_OPTIONS, JobsPrometheus, type JobsObservabilityOptions } from './jobs-prometheus';
 
-/** `GET /metrics`: the jobs metrics in Prometheus text format. */
+/** `GET /metrics`: the jobs metrics in Prometheus text format (answered through the platform's
+ * adapter: Express or Fastify). */
 @Controller('metrics')
 export class JobsMetricsController {
-  constructor(private readonly prometheus: JobsPrometheus) {}
+  constructor(
+    private readonly prometheus: JobsPrometheus,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Get()
-  async metrics(@Res() res: Response): Promise<void> {
+  async metrics(@Res() res: unknown): Promise<void> {
     const text = await this.prometheus.text();
-    res.setHeader('Content-Type', this.prometheus.registry.contentType);
-    res.setHeader('Cache-Control', 'no-store');
-    res.send(text);
+    const http = this.adapterHost.httpAdapter;
+    http.setHeader(res, 'Content-Type', this.prometheus.registry.contentType);
+    http.setHeader(res, 'Cache-Control', 'no-store');
+    http.reply(res, text, 200);
   }
 }
 
@@ -27,18 +32,20 @@ export class JobsHealthController {
   constructor(
     private readonly indicator: JobsHealthIndicator,
     @Inject(JOBS_OBSERVABILITY_OPTIONS) private readonly options: JobsObservabilityOptions,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   @Get()
-  async health(@Res() res: Response): Promise<void> {
+  async health(@Res() res: unknown): Promise<void> {
     await this.ready(res);
   }
 
   @Get('ready')
-  async ready(@Res() res: Response): Promise<void> {
+  async ready(@Res() res: unknown): Promise<void> {
     const result = await this.indicator.check(this.options.healthTimeoutMs ?? 2_000);
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(result.status === 'ok' ? 200 : 503).json(result);
+    const http = this.adapterHost.httpAdapter;
+    http.setHeader(res, 'Cache-Control', 'no-store');
+    http.reply(res, result, result.status === 'ok' ? 200 : 503);
   }
 
   @Get('live')

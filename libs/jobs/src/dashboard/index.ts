@@ -1,0 +1,2 @@
+export { JobsDashboardModule } from './jobs-dashboard.module';
+export type { JobsDashboardAsyncOptions, JobsDashboardOptions, JobsDashboardSettings } from './dashboard.options';
