@@ -28,6 +28,10 @@ function run(cmd, args, env) {
 const filter = process.argv.slice(2);
 const build = await run('npx', ['tsc', '-b', 'test'], process.env);
 if (build !== 0) process.exit(build);
+// The dashboard's build (libs/jobs/dist/ui), once before the files run in parallel: the server and
+// JobsDashboardModule serve it, and two files building it at once would race.
+const { ensureDashboardBuilt } = await import(join(testDist, 'browser/support.js'));
+ensureDashboardBuilt();
 let files = findTests(testDist).sort();
 if (filter.length > 0) files = files.filter((f) => filter.some((pattern) => f.includes(pattern)));
 

@@ -1,6 +1,8 @@
 import { Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobHandler, JobsDashboardModule, JobsObservabilityModule } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type Platform, type TestApp } from './support/app';
@@ -32,6 +34,15 @@ class DeadHandler {
 }
 
 const AUTH = { authorization: 'Bearer ops-token' };
+
+/** The dashboard's client routes, read from its App.tsx (`/jobs`, `/jobs/:id`, …) with a sample value
+ * for each parameter: every one must be a deep link the module answers with the page. */
+function clientRoutes(): string[] {
+  const app = readFileSync(join(__dirname, '../../dashboard/src/App.tsx'), 'utf8');
+  const routes = [...app.matchAll(/(?:normalized === |matchPath\()'(\/[^']*)'/g)].map((m) => m[1]);
+  assert.ok(routes.length >= 8, `App.tsx names its routes (${routes.join(', ')})`);
+  return routes.map((route) => route.replace(/:[a-z]+/gi, 'x1'));
+}
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { headers: { ...AUTH, ...headers }, redirect: 'manual' });
@@ -87,7 +98,7 @@ for (const platform of ['express', 'fastify'] as Platform[]) {
     });
 
     it('serves the page at its path and at deep links, with its base, a strict policy and no-cache', async () => {
-      for (const path of ['', '/jobs', '/jobs/42', '/dead-letters', '/schedules/nightly%20report']) {
+      for (const path of ['', ...clientRoutes().filter((r) => r !== '/'), '/schedules/nightly%20report']) {
         const res = await get(`${at()}${path}`);
         assert.equal(res.status, 200, path);
         assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
