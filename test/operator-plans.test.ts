@@ -158,7 +158,7 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
     });
 
     it('dead-letter groups: the failed-jobs index, newest first', async (tc) => {
-      const groups = await operators.deadLetterGroups({});
+      const groups = await operators.deadLetterGroups({}, 200_000);
       assert.equal(groups.total, ROWS / 10);
       const plan = await storage.operators.explain('deadLetterGroups', [null, null, 200_000, 100]);
       assertBounded(plan, 'Index Scan Backward using jobs_failed_idx', tc);
@@ -258,7 +258,7 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
     }
 
     it('dead-letter groups over 50,000 failed jobs: the failed-jobs index only, newest first, capped', async (tc) => {
-      const { ms, result } = await best(() => operators.deadLetterGroups({}));
+      const { ms, result } = await best(() => operators.deadLetterGroups({}, 200_000));
       tc.diagnostic(`groups: best of 3 ${ms.toFixed(1)} ms, ${result.items.length} groups over ${result.total}`);
       assert.equal(result.total, ROWS / 10);
       assert.equal(result.items.length, 70, '5 queues x 10 types x 7 errors, each pair (queue, type) with 7');
