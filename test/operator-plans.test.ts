@@ -158,7 +158,7 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
     });
 
     it('dead-letter groups: the failed-jobs index, newest first', async (tc) => {
-      const groups = await operators.deadLetterGroups({});
+      const groups = await operators.deadLetterGroups({}, 200_000);
       assert.equal(groups.total, ROWS / 10);
       const plan = await storage.operators.explain('deadLetterGroups', [null, null, 200_000, 100]);
       assertBounded(plan, 'Index Scan Backward using jobs_failed_idx', tc);
@@ -177,7 +177,7 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
       assertBounded(live, 'jobs_running_idx', tc);
       assert.match(live, /Index (Only )?Scan using (jobs_ready_idx|jobs_state_list_idx)/);
       assert.match(live, /Index (Only )?Scan using (jobs_scheduled_idx|jobs_state_list_idx)/);
-      assert.match(live, /Limit .*\(actual time=\S+ rows=10000 /, 'a state past the cap stops there');
+      assert.match(live, /Limit .*\(actual time=\S+ rows=1000 /, 'a state past the cap stops there');
       const oldest = await storage.stats.explain('oldestPending');
       assertBounded(oldest, 'jobs_ready_idx', tc);
       assertNoLongWalk(oldest);
@@ -258,7 +258,7 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
     }
 
     it('dead-letter groups over 50,000 failed jobs: the failed-jobs index only, newest first, capped', async (tc) => {
-      const { ms, result } = await best(() => operators.deadLetterGroups({}));
+      const { ms, result } = await best(() => operators.deadLetterGroups({}, 200_000));
       tc.diagnostic(`groups: best of 3 ${ms.toFixed(1)} ms, ${result.items.length} groups over ${result.total}`);
       assert.equal(result.total, ROWS / 10);
       assert.equal(result.items.length, 70, '5 queues x 10 types x 7 errors, each pair (queue, type) with 7');
@@ -309,7 +309,7 @@ describe('operator statements on 500,000 jobs: bounded plans', () => {
       const q1 = (await stats.queues()).find((q) => q.name === 'q1')!;
       tc.diagnostic(`counts: ${JSON.stringify(q1.counts)}`);
       assert.equal(q1.countsEstimated, true);
-      // 25,000 pending and 25,000 scheduled jobs: both past the cap of 10,000, so estimated; none runs.
+      // 25,000 pending and 25,000 scheduled jobs: both past the cap of 1,000, so estimated; none runs.
       assert.deepEqual(q1.estimatedStates, ['pending', 'scheduled', 'completed', 'failed', 'canceled']);
       assert.equal(q1.counts.running, 0);
       // g % 5 = 1: per 100 jobs, 2 of the 10 failed, 1 of 5 scheduled, 1 of 5 pending, 15.6 completed.

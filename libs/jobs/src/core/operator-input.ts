@@ -7,7 +7,7 @@ import { checkStorableText, isJobId } from './storable';
 /** Limits of the operators' requests. */
 export const OPERATOR_LIMITS = {
   /** Failed jobs read by the dead-letter groups (the newest); beyond, the answer says `estimated`. */
-  deadLetterScan: 200_000,
+  deadLetterScan: 20_000,
   maxGroups: 500,
   defaultGroups: 100,
   maxCleanLimit: 1_000_000,

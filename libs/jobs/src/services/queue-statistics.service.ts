@@ -31,7 +31,7 @@ export interface QueueSummary {
   /** When `counts` (and `oldestPendingAgeMs`) were counted: a shared snapshot, at most a few seconds old. */
   countsAt: string;
   /** True when some of `counts` are estimates (`estimatedStates` names them): on a table over
-   * 64 MB (about 200,000 jobs) the finished states always, an unfinished state past 20,000 jobs. */
+   * 64 MB (about 200,000 jobs) the finished states always, an unfinished state past 1,000 jobs. */
   countsEstimated: boolean;
   estimatedStates: JobState[];
   /** Averaged over the last `THROUGHPUT_WINDOW_MINUTES` minutes, across every node. */

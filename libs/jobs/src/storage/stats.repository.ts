@@ -26,7 +26,7 @@ export interface MinuteRow {
 /** Up to this many pages (64 MB at 8 kB, about 200,000 jobs) the table is counted whole. */
 export const COUNT_ALL_UP_TO_PAGES = 8_000;
 /** Most jobs of one unfinished state counted one by one; past it, the state is estimated. */
-export const LIVE_COUNT_CAP = 10_000;
+export const LIVE_COUNT_CAP = 1_000;
 /** Pages the estimate samples (16 MB at 8 kB, whatever the table's size). */
 const SAMPLE_PAGES = 2_000;
 
