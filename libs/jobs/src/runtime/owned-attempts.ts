@@ -12,7 +12,8 @@ export class OwnedAttempts {
 
   /** A claimed attempt; `leaseSentAt`: when the claim that set its lease was sent. */
   add(job: Job, leaseSentAt: number): RunningAttempt {
-    const attempt: RunningAttempt = { job, startedAt: new Date(), leaseSentAt, started: false, settled: null };
+    const startedAt = job.startedAt ?? new Date();
+    const attempt: RunningAttempt = { job, startedAt, leaseSentAt, started: false, settled: null };
     this.byKey.set(ownedKey({ id: job.id, attempt: job.attempts }), attempt);
     return attempt;
   }

@@ -97,6 +97,11 @@ export class Prefetch {
     this.queue.push(attempt);
   }
 
+  /** A job that could not start yet goes first again. */
+  putBack(attempt: RunningAttempt): void {
+    this.queue.unshift(attempt);
+  }
+
   /** The next job to start, or undefined. */
   take(): RunningAttempt | undefined {
     const attempt = this.queue.shift();
