@@ -203,7 +203,7 @@ export class QueueLoop {
         const free = concurrency - this.running.size - this.reserved;
         // Over a lowered limit (or set to 0): claim nothing until the running handlers are below it.
         if (free < 0 || concurrency === 0) break;
-        const want = this.prefetch.want(free);
+        const want = this.prefetch.want(free, concurrency);
         if (want <= 0) break;
         if (!this.deps.mayClaim()) {
           this.retryLater(20);
