@@ -8,13 +8,20 @@ import type { RunningAttempt } from './running-attempt';
 export const SESSION_GRACE_MS = 900;
 
 /** How often a node proves its session with a round trip on it (see `NotificationListener`). */
-export const SESSION_CHECK_MS = 200;
+export const SESSION_CHECK_MS = 100;
+
+/** A session check unanswered this long means the session is gone (a silent socket): it is replaced. */
+export const SESSION_SILENCE_MS = 3_000;
 
 /**
  * How much before the earliest moment another node may take its jobs a node aborts its handlers: the
  * lateness of the watchdog's timer (`WATCHDOG_MS`) and of a busy event loop.
  */
 export const SELF_ABORT_MARGIN_MS = 150;
+
+/** A node starts (and claims) a job only while it can prove itself alive this much longer: a short job
+ * started then ends before the node would have to abort it (during a database restart, say). */
+export const START_MARGIN_MS = 300;
 
 /** How often the node compares its leases with its monotonic clock. */
 export const WATCHDOG_MS = 50;
@@ -38,13 +45,18 @@ export const HANDED_BACK = new Error('Worker shutting down: job handed back');
  * - the node is stale `leaseMs` after its last heartbeat was executed, so no earlier than `leaseMs`
  *   after it was sent;
  * - the node's session lock is free `SESSION_GRACE_MS` after a sweep first saw it free, which is
- *   after the session ended, which is after the last round trip on it was sent.
+ *   after the session ended, which is after the last round trip on it was sent. This one counts once
+ *   the node knows its session is gone: PostgreSQL ends a session either telling the client (an
+ *   error, the socket closed) or, for a client it cannot reach, after its TCP keepalive (11 s), while
+ *   the node gives a session up after `SESSION_SILENCE_MS` without an answer.
  * So the node counts each deadline from the send time of the last statement that proved it, minus
  * `SELF_ABORT_MARGIN_MS`, and past it aborts the attempt and starts nothing.
  */
 export class LeaseClock {
   private heartbeatSentAt = -Infinity;
   private sessionSentAt = -Infinity;
+  /** The node's session ended (or is presumed gone), and no new one is registered yet. */
+  private sessionDown = true;
 
   constructor(readonly leaseMs: number) {}
 
@@ -53,9 +65,15 @@ export class LeaseClock {
     this.heartbeatSentAt = Math.max(this.heartbeatSentAt, sentAt);
   }
 
-  /** A round trip on the node's locked session, sent at `sentAt`, succeeded. */
+  /** A round trip on the node's locked session (or its registration), sent at `sentAt`, succeeded. */
   sessionProved(sentAt: number): void {
     this.sessionSentAt = Math.max(this.sessionSentAt, sentAt);
+    this.sessionDown = false;
+  }
+
+  /** The session failed, ended, or stopped answering: until a new one is registered, the grace counts. */
+  sessionLost(): void {
+    this.sessionDown = true;
   }
 
   /** The registry no longer has this node: nothing it owned is its own any more. */
@@ -65,7 +83,8 @@ export class LeaseClock {
 
   /** Until when (monotonic ms) the node itself is safe from being declared dead. */
   nodeDeadline(): number {
-    return Math.min(this.heartbeatSentAt + this.leaseMs, this.sessionSentAt + SESSION_GRACE_MS) - SELF_ABORT_MARGIN_MS;
+    const session = this.sessionDown ? this.sessionSentAt + SESSION_GRACE_MS : Infinity;
+    return Math.min(this.heartbeatSentAt + this.leaseMs, session) - SELF_ABORT_MARGIN_MS;
   }
 
   /** Until when the attempt is this node's to run. */
@@ -78,8 +97,9 @@ export class LeaseClock {
     return now < this.deadline(attempt);
   }
 
-  /** Whether the node may claim: it can prove itself alive for a while yet. */
-  mayClaim(now = performance.now()): boolean {
-    return now + SELF_ABORT_MARGIN_MS < this.nodeDeadline();
+  /** Whether the node may claim, and start `attempt`: it can prove itself alive (and the attempt its
+   * lease) `START_MARGIN_MS` longer. */
+  mayStart(attempt?: RunningAttempt, now = performance.now()): boolean {
+    return now + START_MARGIN_MS < (attempt ? this.deadline(attempt) : this.nodeDeadline());
   }
 }

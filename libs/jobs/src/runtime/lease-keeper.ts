@@ -37,6 +37,8 @@ export class LeaseKeeper {
   private beating = false;
   private lastTick = performance.now();
   private stopping = false;
+  /** After `stop()`: the node has left the registry, so a heartbeat answered late is not a death. */
+  private stopped = false;
   private readonly warning: ThrottledWarning;
 
   constructor(
@@ -74,6 +76,7 @@ export class LeaseKeeper {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const timer of [this.renewTimer, this.heartbeatTimer, this.sweepTimer, this.watchdog]) clearInterval(timer);
   }
 
@@ -115,6 +118,7 @@ export class LeaseKeeper {
         this.clock.heartbeatProved(sentAt);
         return;
       }
+      if (this.stopped) return;
       this.clock.forget();
       this.enforce();
       this.logger.warn('This node was declared dead by another (its jobs were taken back); registering again');
@@ -131,7 +135,7 @@ export class LeaseKeeper {
     const now = performance.now();
     const pausedMs = now - this.lastTick - WATCHDOG_MS;
     this.lastTick = now;
-    if (pausedMs > SESSION_GRACE_MS) this.logger.warn(`This process did not run for ${Math.round(pausedMs)} ms`);
+    if (pausedMs > SESSION_GRACE_MS) this.warning.warn(`This process did not run for ${Math.round(pausedMs)} ms`);
     let aborted = 0;
     for (const loop of this.loops()) aborted += loop.enforceLeases(now);
     if (aborted > 0) {

@@ -51,6 +51,11 @@ export class NodeLiveness {
     this.clock.sessionProved(sentAt);
   }
 
+  /** The session is gone: the grace of the sweep counts until the node registers again. */
+  sessionLost(): void {
+    this.clock.sessionLost();
+  }
+
   /** Returns false when the registry no longer has this node: others declared it dead. */
   async heartbeat(running: number, stopping: boolean, timeoutMs: number): Promise<boolean> {
     const alive = await this.nodes.heartbeat(this.nodeId, running, stopping, timeoutMs);

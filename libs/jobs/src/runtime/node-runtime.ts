@@ -120,7 +120,7 @@ export class NodeRuntime implements OutcomeSink {
         logger,
         detachBudget: this.detachBudget,
         clock: this.clock,
-        mayClaim: () => this.clock.mayClaim() && this.writer.mayClaim(),
+        mayClaim: () => this.clock.mayStart() && this.writer.mayClaim(),
       });
       this.loops.set(queue, loop);
     }
@@ -134,6 +134,7 @@ export class NodeRuntime implements OutcomeSink {
         onNotify: (channel, payload) => (channel === wake ? this.wake(payload) : this.cancelLocal(payload)),
         onSession: (connection) => liveness.onSession(connection),
         onAnswered: (sentAt) => liveness.sessionAnswered(sentAt),
+        onLost: () => liveness.sessionLost(),
         onConnected: () => {
           this.wakeAll();
           // After a reconnect, learn at once whether our running jobs are still ours.

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { JobsStorage } from '../storage/jobs-storage';
 import type { ListenerConnection } from '../storage/listener-connection';
-import { SESSION_CHECK_MS, SESSION_GRACE_MS } from './lease-clock';
+import { SESSION_CHECK_MS, SESSION_SILENCE_MS } from './lease-clock';
 import { ThrottledWarning } from './throttled-warning';
 
 /** At most a second between reconnects: after a database restart the node must be back (and
@@ -18,6 +18,8 @@ export interface ListenerHandlers {
   onConnected(): void;
   /** A check sent at `sentAt` (monotonic ms) on the connection was answered: the session was alive then. */
   onAnswered?(sentAt: number): void;
+  /** The connection in use failed, ended or went silent: the node's session is gone. */
+  onLost?(): void;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface ListenerHandlers {
  * take its session lock again within `SESSION_GRACE_MS`), and checks it with a round trip every
  * `checkEveryMs`, each answer a proof that the session was alive when the check was sent. A check is
  * never queued behind one still unanswered (the client would only pile them up on a silent socket);
- * one unanswered for `SESSION_GRACE_MS` means the connection is dead, and it is replaced.
+ * one unanswered for `SESSION_SILENCE_MS` means the connection is dead, and it is replaced.
  */
 export class NotificationListener {
   private connection: ListenerConnection | null = null;
@@ -77,7 +79,8 @@ export class NotificationListener {
       });
       await this.handlers.onSession?.(connection);
     } catch (err) {
-      this.lost(connection, err as Error);
+      void connection?.close();
+      this.retry(err as Error);
       return;
     }
     if (this.closed) {
@@ -95,7 +98,7 @@ export class NotificationListener {
     if (!connection) return;
     const now = performance.now();
     if (this.checkSentAt !== null) {
-      if (now - this.checkSentAt > SESSION_GRACE_MS)
+      if (now - this.checkSentAt > SESSION_SILENCE_MS)
         this.lost(connection, new Error(`no answer on the session for ${Math.round(now - this.checkSentAt)} ms`));
       return;
     }
@@ -110,15 +113,21 @@ export class NotificationListener {
     }
   }
 
-  /** `connection` failed (null: it never opened). Closes it and schedules one reconnect. */
+  /** `connection` failed or ended: closed; if it was the one in use, a new one is made. A connection
+   * not (or no longer) in use, failing late, changes nothing: one connect at a time, none left open. */
   private lost(connection: ListenerConnection | null, err: Error): void {
-    if (this.closed) return;
-    if (connection && this.connection === connection) this.connection = null;
-    else if (this.connection !== null || this.reconnectTimer) return;
-    this.checkSentAt = null;
     void connection?.close();
+    if (this.closed || connection === null || connection !== this.connection) return;
+    this.connection = null;
+    this.checkSentAt = null;
+    this.handlers.onLost?.();
+    this.retry(err);
+  }
+
+  /** Schedules one connect: at once the first time (a dropped session of a live node), then backing off. */
+  private retry(err: Error): void {
+    if (this.closed || this.reconnectTimer) return;
     this.failures += 1;
-    // At once the first time (a dropped session of a live node), then backing off.
     const delay = this.failures === 1 ? 0 : Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(this.failures, 5));
     this.warning.warn(`Notification listener lost (${err.message}); reconnecting, polling meanwhile`);
     this.reconnectTimer = setTimeout(() => {

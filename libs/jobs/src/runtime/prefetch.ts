@@ -14,13 +14,17 @@ const RATE_TAU_MS = 100;
  * too seldom for a claim's round trip to matter, and a job held here would wait for one while another
  * node could start it now. */
 export const PREFETCH_MAX_JOB_MS = 100;
+/** ...and never more of them than the loop's slots start in this long at the observed duration: a
+ * prefetched job waits at most about this, and a crash costs attempts to no more than that. */
+const PREFETCH_MAX_WAIT_MS = 250;
 
 /**
  * A queue loop's prefetch: jobs claimed (and counted started) beyond its free slots when the queue
  * has a backlog, so that a slot that frees up starts the next job without waiting for a claim's
  * round trip. It covers the starts expected during about two claim round trips at the loop's
  * current start rate (a moving average over about 100 ms): fast jobs get a deeper prefetch (up to
- * `MAX_PREFETCH`). Only for fast jobs (`PREFETCH_MAX_JOB_MS`, by the handlers' observed durations;
+ * `MAX_PREFETCH`, and no more than the slots start in `PREFETCH_MAX_WAIT_MS`, so a slow claim on a
+ * loaded server does not make a node hoard hundreds of jobs others could run). Only for fast jobs (`PREFETCH_MAX_JOB_MS`, by the handlers' observed durations;
  * none until some were seen): a slow job is claimed only for a free slot, so it never waits here while
  * an idle node could run it. So a crash of the node costs an attempt only to the jobs it would have
  * started within those round trips.
@@ -61,9 +65,9 @@ export class Prefetch {
     return this.backlog;
   }
 
-  /** How many jobs to claim now for `free` slots (0: none). */
-  want(free: number): number {
-    const target = this.target();
+  /** How many jobs to claim now for `free` of `slots` slots (0: none). */
+  want(free: number, slots: number): number {
+    const target = this.target(slots);
     // Claim when the prefetch is empty and slots are idle, or to refill it before it runs dry: at half
     // its target. (Idle slots with prefetched jobs wait for those to be armed.)
     if (this.queue.length > 0 && this.queue.length > target / 2) return 0;
@@ -73,11 +77,12 @@ export class Prefetch {
 
   /** Jobs to claim beyond the free slots now: none unless the queue has a backlog (a job that
    * arrives in an idle queue is claimed when a slot is free, so it cannot wait behind others). */
-  private target(): number {
+  private target(slots: number): number {
     const rate = this.rate();
     const horizonMs = Math.max(MIN_HORIZON_MS, HORIZON_ROUND_TRIPS * this.claimRttMs);
-    if (!this.fast) return 0;
-    return this.backlog ? Math.min(MAX_PREFETCH, Math.max(this.boost, Math.floor(rate * horizonMs))) : 0;
+    if (!this.fast || !this.backlog) return 0;
+    const waitCap = Math.floor((slots * PREFETCH_MAX_WAIT_MS) / Math.max(0.01, this.durationMs ?? 0));
+    return Math.min(MAX_PREFETCH, waitCap, Math.max(this.boost, Math.floor(rate * horizonMs)));
   }
 
   /**
@@ -95,6 +100,11 @@ export class Prefetch {
 
   add(attempt: RunningAttempt): void {
     this.queue.push(attempt);
+  }
+
+  /** A job that could not start yet goes first again. */
+  putBack(attempt: RunningAttempt): void {
+    this.queue.unshift(attempt);
   }
 
   /** The next job to start, or undefined. */

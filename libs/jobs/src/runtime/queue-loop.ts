@@ -27,8 +27,7 @@ export interface QueueLoopDeps {
   detachBudget?: DetachBudget;
   /** What the node can prove of its leases: nothing starts past its deadline. */
   clock: LeaseClock;
-  /** False while the node cannot prove itself alive for a while, or its outcome writes are backed up
-   * (claiming more would only pile up finished jobs whose leases are no longer renewed). */
+  /** False while the node cannot prove itself alive for a while, or its outcome writes are backed up. */
   mayClaim(): boolean;
 }
 
@@ -146,11 +145,8 @@ export class QueueLoop {
     return dropped.map((a) => ({ id: a.job.id, attempt: a.job.attempts }));
   }
 
-  /**
-   * Gives up every owned attempt whose lease this node can no longer prove (its deadline passed by
-   * the monotonic clock: renewals failing, session gone, or the process was frozen): a running
-   * handler is aborted, a prefetched job is not started. Returns how many handlers were aborted.
-   */
+  /** Gives up the owned attempts whose lease the node can no longer prove (`LeaseClock`): a running handler
+   * is aborted, a prefetched job is not started. Returns how many handlers were aborted. */
   enforceLeases(now = performance.now()): number {
     const given = this.owned.expired(this.deps.clock, now).filter((a) => this.settle(a, 'lost', LEASE_NOT_PROVEN));
     for (const attempt of given) this.deps.sink.abandoned(attempt);
@@ -165,9 +161,8 @@ export class QueueLoop {
     }
     this.fetching = this.fetchLoop().finally(() => {
       this.fetching = null;
-      // Wake-ups that arrived after the loop's last check (handlers finishing as it returned) found
-      // `fetching` still set; claim for them now instead of waiting for the next poll. After a failed
-      // claim the retry timer does that, with its backoff.
+      // Wake-ups that found `fetching` still set (handlers finishing as it returned): claim for them now,
+      // not at the next poll. After a failed claim the retry timer does that, with its backoff.
       if (this.fetchAgain && this.fetchFailures === 0) this.wake();
     });
   }
@@ -208,7 +203,7 @@ export class QueueLoop {
         const free = concurrency - this.running.size - this.reserved;
         // Over a lowered limit (or set to 0): claim nothing until the running handlers are below it.
         if (free < 0 || concurrency === 0) break;
-        const want = this.prefetch.want(free);
+        const want = this.prefetch.want(free, concurrency);
         if (want <= 0) break;
         if (!this.deps.mayClaim()) {
           this.retryLater(20);
@@ -222,7 +217,7 @@ export class QueueLoop {
         this.prefetch.claimed(free, want, jobs.length, performance.now() - sentAt, idle);
         for (const job of jobs) {
           const attempt = this.owned.add(job, sentAt);
-          if (this.running.size + this.reserved < concurrency) {
+          if (this.running.size + this.reserved < concurrency && this.deps.clock.mayStart()) {
             this.prefetch.countStart();
             this.run(attempt);
           } else this.prefetch.add(attempt);
@@ -242,23 +237,28 @@ export class QueueLoop {
     if (this.stopped) return;
     while (this.running.size + this.reserved < this.limit) {
       const attempt = this.prefetch.take();
-      if (!attempt) break;
-      this.run(attempt);
+      if (attempt) attempt.startedAt = new Date(); // its handler's start, not the claim's
+      if (!attempt || !this.run(attempt)) break;
     }
   }
 
-  /** Starts the handler, unless the attempt's lease can no longer be proven (a claim answered late, a
-   * prefetched job after the process was paused): then it is given up unstarted. */
-  private run(attempt: RunningAttempt): void {
+  /** Starts the handler while the node can prove itself alive for a while (`LeaseClock.mayStart`), else puts it
+   * first in the prefetch (false). One whose lease is gone (late claim, after a pause) is given up unstarted. */
+  private run(attempt: RunningAttempt): boolean {
     if (!this.deps.clock.holds(attempt)) {
-      this.enforceLeases();
-      return;
+      this.enforceLeases(); // gives it up
+      return true;
+    }
+    if (!this.deps.clock.mayStart(attempt)) {
+      this.prefetch.putBack(attempt);
+      this.retryLater(50);
+      return false;
     }
     attempt.started = true;
-    attempt.startedAt = new Date();
     this.running.set(attemptKey(attempt.job), attempt);
     this.deps.observer?.attemptStarted(attempt.job, attempt.startedAt);
     this.runner.start(attempt);
+    return true;
   }
 
   /** The handler returned or threw: its slot is free, and its outcome is written if the node still
