@@ -19,6 +19,8 @@ export interface AppOptions {
   executionLog?: string;
   /** What callers of the admin API may do (`JOBS_API_ACCESS`); default `full`. */
   apiAccess?: 'full' | 'read-only';
+  /** Admin writes at once and waiting their turn (the library's defaults when unset). */
+  apiWrites?: { concurrency?: number; queue?: number };
 }
 
 /** The runnable service: jobs on the given database, the REST API under /api, health. */
@@ -43,6 +45,7 @@ export class AppModule {
         JobsApiModule.forRoot({
           access: () => options.apiAccess ?? 'full',
           actor: actorOf,
+          writes: options.apiWrites,
         }),
         RouterModule.register([{ path: 'api', module: JobsApiModule }]),
         // GET /metrics (Prometheus) and GET /health (terminus shape) at the root, not under /api.

@@ -22,6 +22,8 @@ export interface ServerConfig {
   executionLog: string | undefined;
   /** `JOBS_API_ACCESS`: `full` (default) or `read-only` for every caller of the admin API. */
   apiAccess: 'full' | 'read-only';
+  /** `JOBS_API_WRITE_CONCURRENCY` / `JOBS_API_WRITE_QUEUE`: admin writes at once and waiting. */
+  apiWrites: { concurrency?: number; queue?: number };
 }
 
 function intFromEnv(name: string, min: number): number | undefined {
@@ -64,5 +66,9 @@ export function loadConfig(): ServerConfig {
     idempotencyWindowMs: intFromEnv('JOBS_IDEMPOTENCY_WINDOW_MS', 0),
     executionLog: process.env.JOBS_EXECUTION_LOG || undefined,
     apiAccess: accessFromEnv(),
+    apiWrites: {
+      concurrency: intFromEnv('JOBS_API_WRITE_CONCURRENCY', 1),
+      queue: intFromEnv('JOBS_API_WRITE_QUEUE', 0),
+    },
   };
 }

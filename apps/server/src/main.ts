@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       idempotencyWindowMs: config.idempotencyWindowMs,
       executionLog: config.executionLog,
       apiAccess: config.apiAccess,
+      apiWrites: config.apiWrites,
     }),
   );
   // Credentials (JOBS_BASIC_AUTH) and headers first, ahead of the dashboard and every route.
