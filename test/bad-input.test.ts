@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, Injectable, type LogLevel } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvalidJobOptionsError, JobHandler, JobNotFoundError } from 'nest-pg-jobs';
+import { InvalidJobOptionsError, JobHandler, JobNotFoundError, JobSchedulesService } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
 import { listenLocally, restApiImports } from './support/rest';
@@ -170,6 +170,64 @@ describe('bad input: a clear 4xx naming the field, nothing written, no 500, no s
       [],
       'no stack trace in the warnings',
     );
+  });
+
+  it('every write route x every body it must refuse: 415 or 403, and nothing changes', async () => {
+    await t.app.get(JobSchedulesService).create({ name: 'matrix', type: 'bad.ok', cron: '0 3 * * *' });
+    const pending = await t.jobs.enqueue('bad.ok', {}, { queue: 'matrix', delayMs: 3_600_000 });
+    // Everything a refused write could have changed, as one value.
+    const state = async () =>
+      (
+        await pool.query(`SELECT
+          (SELECT json_agg(json_build_array(id, state, payload, run_at) ORDER BY id) FROM "${t.schema}".jobs) AS jobs,
+          (SELECT count(*) FROM "${t.schema}".job_events) AS events,
+          (SELECT json_agg(s ORDER BY name) FROM "${t.schema}".schedules s) AS schedules,
+          (SELECT json_agg(q ORDER BY name) FROM "${t.schema}".queues q) AS queues,
+          (SELECT count(*) FROM "${t.schema}".audit_log) AS audit`)
+      ).rows[0];
+    const before = await state();
+    const routes: Array<[string, string]> = [
+      ['POST', '/api/jobs'],
+      ['POST', '/api/jobs/replay'],
+      ['POST', '/api/jobs/cancel'],
+      ['POST', '/api/jobs/delete'],
+      ['POST', '/api/jobs/clean'],
+      ['POST', `/api/jobs/${pending.id}/cancel`],
+      ['POST', `/api/jobs/${pending.id}/run-now`],
+      ['DELETE', `/api/jobs/${pending.id}`],
+      ['POST', `/api/jobs/${failed}/replay`],
+      ['POST', '/api/queues/matrix/pause'],
+      ['POST', '/api/queues/matrix/resume'],
+      ['PATCH', '/api/queues/matrix'],
+      ['DELETE', '/api/queues/matrix'],
+      ['POST', '/api/schedules'],
+      ['PATCH', '/api/schedules/matrix'],
+      ['DELETE', '/api/schedules/matrix'],
+      ['POST', '/api/schedules/matrix/pause'],
+      ['POST', '/api/schedules/matrix/resume'],
+      ['POST', '/api/schedules/matrix/run'],
+    ];
+    const body =
+      '{"type":"bad.ok","filter":{},"state":"completed","olderThanMs":0,"concurrency":1,"name":"m2","cron":"0 4 * * *"}';
+    const inputs: Array<[string, Record<string, string>, string, number]> = [
+      ['text/plain', { 'content-type': 'text/plain', 'x-requested-with': 'test' }, body, 415],
+      [
+        'a form',
+        { 'content-type': 'application/x-www-form-urlencoded', 'x-requested-with': 'test' },
+        'type=bad.ok',
+        415,
+      ],
+      ['no CSRF header', { 'content-type': 'application/json' }, body, 403],
+    ];
+    const wrong: string[] = [];
+    for (const [method, path] of routes) {
+      for (const [label, headers, raw, status] of inputs) {
+        const res = await fetch(`${base}${path}`, { method, headers, body: raw });
+        if (res.status !== status) wrong.push(`${method} ${path} with ${label}: ${res.status} ${await res.text()}`);
+      }
+    }
+    assert.deepEqual(wrong, [], 'answers other than the refusal');
+    assert.deepEqual(await state(), before, 'nothing changed');
   });
 
   it('keeps two idempotency keys that differ only in a lone surrogate apart: both refused, none merged', async () => {

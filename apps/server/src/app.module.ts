@@ -22,6 +22,8 @@ export interface AppOptions {
   apiAccess?: 'full' | 'read-only';
   /** Keep-times of finished jobs (`JOBS_RETENTION_*`); unset ones are the library's defaults. */
   retention?: RetentionOptions;
+  /** Admin writes at once and waiting their turn (the library's defaults when unset). */
+  apiWrites?: { concurrency?: number; queue?: number };
 }
 
 /** The runnable service: jobs on the given database, the dashboard at `/` with its REST API under
@@ -50,6 +52,7 @@ export class AppModule {
           path: '/',
           access: () => options.apiAccess ?? 'full',
           actor: actorOf,
+          writes: options.apiWrites,
         }),
         // GET /metrics (Prometheus) and GET /health (terminus shape) at the root, not under /api.
         JobsObservabilityModule.forRoot(),

@@ -27,6 +27,8 @@ export interface ServerConfig {
   poolMax: number;
   /** `JOBS_RETENTION_COMPLETED`, `_FAILED`, `_CANCELED`: how long finished jobs are kept (unset: the library's default). */
   retention: RetentionOptions;
+  /** `JOBS_API_WRITE_CONCURRENCY` / `JOBS_API_WRITE_QUEUE`: admin writes at once and waiting. */
+  apiWrites: { concurrency?: number; queue?: number };
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -116,5 +118,9 @@ export function loadConfig(): ServerConfig {
     apiAccess: accessFromEnv(),
     poolMax: intFromEnv('JOBS_DB_POOL_MAX', 2) ?? 20,
     retention: retentionFromEnv(),
+    apiWrites: {
+      concurrency: intFromEnv('JOBS_API_WRITE_CONCURRENCY', 1),
+      queue: intFromEnv('JOBS_API_WRITE_QUEUE', 0),
+    },
   };
 }

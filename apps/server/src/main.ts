@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       executionLog: config.executionLog,
       apiAccess: config.apiAccess,
       retention: config.retention,
+      apiWrites: config.apiWrites,
     }),
   );
   logger.log(retentionText(config.retention));

@@ -25,7 +25,8 @@ export class JobsWriteLimiter implements NestInterceptor {
     private readonly reflector: Reflector,
     @Inject(JOBS_API_OPTIONS) options: JobsApiOptions,
   ) {
-    const { concurrency, queue } = { ...WRITE_LIMIT_DEFAULTS, ...options.writes };
+    const concurrency = options.writes?.concurrency ?? WRITE_LIMIT_DEFAULTS.concurrency;
+    const queue = options.writes?.queue ?? WRITE_LIMIT_DEFAULTS.queue;
     checkInt('writes.concurrency', concurrency, 1, 10_000);
     checkInt('writes.queue', queue, 0, 1_000_000);
     this.gate = new ConcurrencyGate(concurrency, queue);

@@ -3,6 +3,7 @@ import type { JobHandlerInstance, JobHandlerMetadata } from '../interfaces';
 import { LIMITS } from '../jobs.constants';
 import { checkName } from './enqueue-input';
 import { checkInt } from './module-options';
+import { isPayloadValidator } from './payload-validation';
 
 export interface RegisteredHandler {
   metadata: JobHandlerMetadata;
@@ -43,6 +44,9 @@ function checkMetadata({ metadata: m, name }: RegisteredHandler): void {
     checkInt('timeoutMs', m.timeoutMs, 1, LIMITS.maxDelayMs);
     checkInt('backoff.baseDelayMs', m.backoff?.baseDelayMs, 0, LIMITS.maxDelayMs);
     checkInt('backoff.maxDelayMs', m.backoff?.maxDelayMs, 0, LIMITS.maxDelayMs);
+    if (m.validate !== undefined && !isPayloadValidator(m.validate)) {
+      throw new InvalidJobOptionsError('validate', 'must be a function or a Standard Schema (with ~standard.validate)');
+    }
   } catch (err) {
     if (!(err instanceof InvalidJobOptionsError)) throw err;
     throw new InvalidJobHandlerError(`@JobHandler('${String(m.type)}') on ${name}: ${err.message}`);

@@ -1,5 +1,6 @@
 export * from './job.interface';
 export * from './job-handler.interface';
+export * from './payload-validator.interface';
 export * from './job-types.interface';
 export * from './jobs-module-options.interface';
 export * from './job-admin.interface';

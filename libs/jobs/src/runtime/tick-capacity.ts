@@ -31,7 +31,8 @@ export async function holdToCapacity(
     };
     let refused = 0;
     if (firing.release && !take()) {
-      firing.queuedOccurrence = firing.release.occurrence;
+      // It keeps waiting, unless a newer tick of this firing took the one waiting place.
+      firing.queuedOccurrence ??= firing.release.occurrence;
       firing.release = null;
       refused++;
     }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { JobsRegistry } from '../core/handler-registry';
 import type { ResolvedJobsOptions } from '../core/module-options';
+import { validatePayload } from '../core/payload-validation';
 import { cadenceOf, patchDefinition, toScheduleRow } from '../core/schedule-input';
 import { InvalidJobOptionsError, JobNotFoundError, ScheduleConflictError, ScheduleNotFoundError } from '../errors';
 import type { Job, Schedule, ScheduleDefinition, ScheduleRun } from '../interfaces';
@@ -67,6 +68,7 @@ export class JobSchedulesService implements OnApplicationBootstrap {
    * taken; `InvalidJobOptionsError` naming the field for a bad definition (nothing is written). */
   async create(definition: ScheduleDefinition, options: { actor?: string } = {}): Promise<Schedule> {
     const row = toScheduleRow(definition, this.registry, this.options);
+    await validatePayload(this.registry, row.type, definition.payload === undefined ? {} : definition.payload);
     const max = this.options.maxSchedules;
     if ((await this.storage.schedules.count()) >= max) {
       throw new ScheduleConflictError(row.name, `${max} schedules exist, the most allowed (maxSchedules)`);
@@ -87,7 +89,9 @@ export class JobSchedulesService implements OnApplicationBootstrap {
   async update(name: string, patch: Partial<ScheduleDefinition>, options: { actor?: string } = {}): Promise<Schedule> {
     const current = await this.getOrFail(name);
     this.refuseCode(current, 'changed');
-    const row = toScheduleRow(patchDefinition(definitionOf(current), patch), this.registry, this.options);
+    const merged = patchDefinition(definitionOf(current), patch);
+    const row = toScheduleRow(merged, this.registry, this.options);
+    await validatePayload(this.registry, row.type, merged.payload === undefined ? {} : merged.payload);
     if (!(await this.storage.schedules.update(row, options.actor ?? null))) throw new ScheduleNotFoundError(name);
     this.runner?.wakeScheduler();
     return this.getOrFail(name);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { checkCallOptions, checkName, serializePayload, toNewJobRow } from '../core/enqueue-input';
 import { JobsRegistry } from '../core/handler-registry';
 import { pendingLimitOf, type ResolvedJobsOptions } from '../core/module-options';
+import { validatePayload } from '../core/payload-validation';
 import { QueueCapacity } from '../core/queue-capacity';
 import { isJobId } from '../core/storable';
 import { InvalidJobOptionsError, JobNotFoundError, QueueFullError } from '../errors';
@@ -85,6 +86,7 @@ export class JobsService {
     checkCallOptions({ wait, signal });
     const db = manager === undefined ? undefined : managerQueryable(manager);
     const row = toNewJobRow({ ...jobOptions, type, payload }, this.registry, this.options);
+    await validatePayload(this.registry, row.type, row.payload);
     this.metrics?.add('submitted', row.queue, row.priority);
     const need = new Map([[row.queue, 1]]);
     try {
@@ -167,6 +169,8 @@ export class JobsService {
         throw err;
       }
     });
+    for (const [i, row] of rows.entries())
+      await validatePayload(this.registry, row.type, row.payload, `items[${i}].payload`);
     for (const row of rows) this.metrics?.add('submitted', row.queue, row.priority);
     const need = countByQueue(rows);
     await this.capacity.acquire(need, { wait, signal });
@@ -220,6 +224,7 @@ export class JobsService {
     const json = options.payload === undefined ? null : serializePayload(options.payload, this.options.maxPayloadBytes);
     const job = isJobId(id) ? await this.storage.jobs.find(id) : null;
     if (!job) throw new JobNotFoundError(id);
+    if (options.payload !== undefined) await validatePayload(this.registry, job.type, options.payload);
     const replayed = await this.withRoom(job.queue, () => this.storage.jobs.replay(id, json, options.actor ?? null));
     this.runner?.wake(replayed.queue);
     return replayed as Job<T>;
