@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { JobHandler, type RestReads } from 'nest-pg-jobs';
+import { JobHandler, type RestReads, type RestWrites } from 'nest-pg-jobs';
 import { createTestApp, disposeTestApp, type TestApp } from './support/app';
 import { assertionPool } from './support/database';
-import { REST_ANSWERS } from './support/rest-contract';
+import { REST_ANSWERS, REST_WRITE_ANSWERS } from './support/rest-contract';
 import { listenLocally, restApiImports } from './support/rest';
 import { problems } from './support/shape';
 import { deferred, waitFor } from './support/wait';
@@ -52,6 +52,13 @@ describe('REST contract: answers match the types the dashboard compiles against'
     const reply = await send('GET', path);
     assert.equal(reply.status, 200, `${route}: ${JSON.stringify(reply.body)}`);
     assert.deepEqual(problems(REST_ANSWERS[route], reply.body), [], `${route} (${path}) disagrees with its type`);
+    return reply.body;
+  };
+  /** Sends a write and checks its answer against the route's declared type. */
+  const write = async (route: keyof RestWrites, path: string, body: unknown = {}): Promise<unknown> => {
+    const reply = await send(route.slice(0, route.indexOf(' ')), path, body);
+    assert.ok(reply.status === 200 || reply.status === 201, `${route}: ${reply.status} ${JSON.stringify(reply.body)}`);
+    assert.deepEqual(problems(REST_WRITE_ANSWERS[route], reply.body), [], `${route} (${path}) disagrees with its type`);
     return reply.body;
   };
   const items = (body: unknown): unknown[] => (body as { items: unknown[] }).items;
@@ -108,6 +115,26 @@ describe('REST contract: answers match the types the dashboard compiles against'
     assert.ok(items(await check('GET /schedules', '/schedules')).length > 0);
     await check('GET /schedules/:name', '/schedules/contract');
     assert.ok(items(await check('GET /schedules/:name/runs', '/schedules/contract/runs')).length > 0);
+  });
+
+  it('the writes the dashboard sends', async () => {
+    const later = { delayMs: 3_600_000 };
+    const [a, b, c] = await Promise.all([1, 2, 3].map((n) => t.jobs.enqueue('contract.hold', { n }, later)));
+    await write('POST /jobs/:id/run-now', `/jobs/${a.id}/run-now`);
+    await write('POST /jobs/:id/cancel', `/jobs/${b.id}/cancel`);
+    await write('POST /jobs/:id/replay', `/jobs/${b.id}/replay`);
+    await write('POST /jobs/cancel', '/jobs/cancel', { ids: [c.id] });
+    await write('POST /jobs/replay', '/jobs/replay', { ids: [c.id] });
+    await write('POST /jobs/delete', '/jobs/delete', { ids: [c.id] });
+    await write('POST /jobs/clean', '/jobs/clean', { state: 'completed', olderThanMs: 3_600_000 });
+    await write('DELETE /jobs/:id', `/jobs/${failedId}`);
+    await write('PATCH /queues/:name', '/queues/contract-idle', { concurrency: 2 });
+    await write('POST /queues/:name/pause', '/queues/contract-idle/pause');
+    await write('POST /queues/:name/resume', '/queues/contract-idle/resume');
+    await write('PATCH /schedules/:name', '/schedules/contract', { jitterMs: 0 });
+    await write('POST /schedules/:name/pause', '/schedules/contract/pause');
+    await write('POST /schedules/:name/resume', '/schedules/contract/resume');
+    await write('POST /schedules/:name/run', '/schedules/contract/run');
   });
 
   it('a renamed, missing or mistyped field is caught', async () => {

@@ -2,7 +2,7 @@
 // description is typed `Shape<RestAnswer<route>>`, and shapes are invariant: `tsc -b test` fails
 // unless it is exactly the library's declared type, so it cannot drift from what the dashboard
 // compiles against; the test then checks live answers against it.
-import { JOB_STATES, type RestAnswer, type RestReads } from 'nest-pg-jobs';
+import { JOB_STATES, type RestAnswer, type RestReads, type RestWrites } from 'nest-pg-jobs';
 import {
   array,
   boolean,
@@ -46,6 +46,9 @@ const jobFields = {
   lastError: nullable(string),
   idempotencyKey: nullable(string),
 };
+
+const job = object({ ...jobFields, payload: unknown, lockedUntil: nullable(isoDate), replays: number });
+const affected = object({ affected: number });
 
 const jobSummary = object({ ...jobFields, payloadPreview: string, durationMs: nullable(number) });
 
@@ -202,4 +205,23 @@ export const REST_ANSWERS: { [R in keyof RestReads]: Shape<RestAnswer<R>> } = {
   'GET /schedules': page(schedule),
   'GET /schedules/:name': schedule,
   'GET /schedules/:name/runs': page(scheduleRun),
+};
+
+/** Each write the dashboard sends, as the library declares its answer. */
+export const REST_WRITE_ANSWERS: { [R in keyof RestWrites]: Shape<RestAnswer<R>> } = {
+  'POST /jobs/:id/cancel': job,
+  'POST /jobs/:id/replay': job,
+  'POST /jobs/:id/run-now': job,
+  'DELETE /jobs/:id': object({ id: string, deleted: literal(true) }),
+  'POST /jobs/replay': affected,
+  'POST /jobs/cancel': affected,
+  'POST /jobs/delete': affected,
+  'POST /jobs/clean': object({ deleted: number }),
+  'PATCH /queues/:name': queueSummary,
+  'POST /queues/:name/pause': queueSummary,
+  'POST /queues/:name/resume': queueSummary,
+  'PATCH /schedules/:name': schedule,
+  'POST /schedules/:name/pause': schedule,
+  'POST /schedules/:name/resume': schedule,
+  'POST /schedules/:name/run': job,
 };

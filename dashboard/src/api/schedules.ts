@@ -3,7 +3,6 @@ import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClie
 import { usePollInterval } from '../live/LiveContext';
 import { getJson, sendJson, toQuery } from './client';
 import type * as Lib from '@jobs/interfaces';
-import type { JobDetail } from './types';
 
 export type MissedPolicy = Lib.MissedTicksPolicy;
 export type OverlapPolicy = Lib.OverlapPolicy;
@@ -93,7 +92,7 @@ export function usePauseSchedule() {
   const onSettled = useRefreshSchedules();
   return useMutation({
     mutationFn: ({ name, pause }: { name: string; pause: boolean }) =>
-      sendJson<Schedule>('POST', path(name, pause ? '/pause' : '/resume')),
+      sendJson<Lib.RestAnswer<'POST /schedules/:name/pause'>>('POST', path(name, pause ? '/pause' : '/resume')),
     onSettled,
   });
 }
@@ -101,7 +100,7 @@ export function usePauseSchedule() {
 export function useRunSchedule() {
   const onSettled = useRefreshSchedules();
   return useMutation({
-    mutationFn: (name: string) => sendJson<JobDetail>('POST', path(name, '/run')),
+    mutationFn: (name: string) => sendJson<Lib.RestAnswer<'POST /schedules/:name/run'>>('POST', path(name, '/run')),
     onSettled,
   });
 }
@@ -110,7 +109,7 @@ export function useUpdateSchedule() {
   const onSettled = useRefreshSchedules();
   return useMutation({
     mutationFn: ({ name, changes }: { name: string; changes: ScheduleChanges }) =>
-      sendJson<Schedule>('PATCH', path(name), changes),
+      sendJson<Lib.RestAnswer<'PATCH /schedules/:name'>>('PATCH', path(name), changes),
     onSettled,
   });
 }

@@ -11,6 +11,8 @@ export type Attempt = Lib.Wire<Lib.JobAttempt>;
 export type TimelineEntry = Lib.Wire<Lib.TimelineEntry>;
 export type TruncatedPayload = Lib.TruncatedPayload;
 export type JobDetail = Lib.RestAnswer<'GET /jobs/:id'>;
+/** What a write answers (one job's writes: the job as stored, not its detail). */
+export type WriteAnswer<R extends keyof Lib.RestWrites> = Lib.RestAnswer<R>;
 export type QueueSummary = Lib.Wire<Lib.QueueSummary>;
 export type DeadLetterGroup = Lib.Wire<Lib.DeadLetterGroup>;
 export type DeadLetterGroups = Lib.RestAnswer<'GET /dead-letters/groups'>;

@@ -79,6 +79,7 @@ export type {
   TruncatedPayload,
   RestAnswer,
   RestReads,
+  RestWrites,
   Wire,
 } from './interfaces';
 export * from './api';

@@ -2,6 +2,7 @@
 // string. The dashboard imports these (type-only, plus `jobs.constants` for the states): one
 // contract, written once; test/rest-contract.test.ts checks live answers against it.
 import type { AuditEntry, NodeSummary, QueueSummary, SeriesPoint } from './admin-views.interface';
+import type { Job } from './job.interface';
 import type { DeadLetterGroups, JobDetail, JobListPage } from './job-admin.interface';
 import type { Schedule, ScheduleRun } from './schedule.interface';
 
@@ -50,5 +51,27 @@ export interface RestReads {
   'GET /schedules/:name/runs': CursorPage<ScheduleRun>;
 }
 
-/** The JSON body of a `GET` route. */
-export type RestAnswer<R extends keyof RestReads> = Wire<RestReads[R]>;
+/** What each write the dashboard sends answers, by route (one job's writes answer the job as stored). */
+export interface RestWrites {
+  'POST /jobs/:id/cancel': Job;
+  'POST /jobs/:id/replay': Job;
+  'POST /jobs/:id/run-now': Job;
+  // eslint-disable-next-line no-restricted-syntax -- an HTTP route, not SQL
+  'DELETE /jobs/:id': { id: string; deleted: true };
+  'POST /jobs/replay': { affected: number };
+  'POST /jobs/cancel': { affected: number };
+  'POST /jobs/delete': { affected: number };
+  'POST /jobs/clean': { deleted: number };
+  'PATCH /queues/:name': QueueSummary;
+  'POST /queues/:name/pause': QueueSummary;
+  'POST /queues/:name/resume': QueueSummary;
+  'PATCH /schedules/:name': Schedule;
+  'POST /schedules/:name/pause': Schedule;
+  'POST /schedules/:name/resume': Schedule;
+  'POST /schedules/:name/run': Job;
+}
+
+/** The JSON body a route answers (`GET` or write). */
+export type RestAnswer<R extends keyof RestReads | keyof RestWrites> = Wire<
+  R extends keyof RestReads ? RestReads[R] : R extends keyof RestWrites ? RestWrites[R] : never
+>;
