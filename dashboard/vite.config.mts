@@ -9,6 +9,14 @@ const root = new URL('.', import.meta.url).pathname;
 export default defineConfig({
   root,
   base: './',
+  // The REST contract is the library's own (dashboard/tsconfig.json maps the same names): type-only
+  // imports, erased here, and `jobs.constants` (plain values) for the job states.
+  resolve: {
+    alias: {
+      '@jobs/interfaces': new URL('../libs/jobs/src/interfaces/rest-contract.interface.ts', import.meta.url).pathname,
+      '@jobs/constants': new URL('../libs/jobs/src/jobs.constants.ts', import.meta.url).pathname,
+    },
+  },
   // JSX is compiled by Vite's own transformer (React 17+ automatic runtime): no React plugin needed.
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { postJson, sendJson } from './client';
-import type { JobDetail, ListFilter, QueueSummary } from './types';
+import type { ListFilter, WriteAnswer } from './types';
 
 /** After any write: what the write may have changed is fetched again. */
 function useRefreshAfterWrite() {
@@ -17,7 +17,8 @@ function useRefreshAfterWrite() {
 export function useCancelJob() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
-    mutationFn: (id: string) => postJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}/cancel`),
+    mutationFn: (id: string) =>
+      postJson<WriteAnswer<'POST /jobs/:id/cancel'>>(`/api/jobs/${encodeURIComponent(id)}/cancel`),
     onSettled,
   });
 }
@@ -27,7 +28,10 @@ export function useReplayJob() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
     mutationFn: ({ id, payload }: { id: string; payload?: unknown }) =>
-      postJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}/replay`, payload === undefined ? {} : { payload }),
+      postJson<WriteAnswer<'POST /jobs/:id/replay'>>(
+        `/api/jobs/${encodeURIComponent(id)}/replay`,
+        payload === undefined ? {} : { payload },
+      ),
     onSettled,
   });
 }
@@ -36,7 +40,8 @@ export function useReplayJob() {
 export function useRunNow() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
-    mutationFn: (id: string) => postJson<JobDetail>(`/api/jobs/${encodeURIComponent(id)}/run-now`),
+    mutationFn: (id: string) =>
+      postJson<WriteAnswer<'POST /jobs/:id/run-now'>>(`/api/jobs/${encodeURIComponent(id)}/run-now`),
     onSettled,
   });
 }
@@ -46,7 +51,7 @@ export function useDeleteJob() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
     mutationFn: (id: string) =>
-      sendJson<{ id: string; deleted: true }>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
+      sendJson<WriteAnswer<'DELETE /jobs/:id'>>('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
     onSettled,
   });
 }
@@ -61,7 +66,7 @@ export interface CleanRequest {
 export function useCleanJobs() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
-    mutationFn: (request: CleanRequest) => postJson<{ deleted: number }>('/api/jobs/clean', request),
+    mutationFn: (request: CleanRequest) => postJson<WriteAnswer<'POST /jobs/clean'>>('/api/jobs/clean', request),
     onSettled,
   });
 }
@@ -71,7 +76,7 @@ export function useSetConcurrency() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
     mutationFn: ({ name, concurrency }: { name: string; concurrency: number | null }) =>
-      sendJson<QueueSummary>('PATCH', `/api/queues/${encodeURIComponent(name)}`, { concurrency }),
+      sendJson<WriteAnswer<'PATCH /queues/:name'>>('PATCH', `/api/queues/${encodeURIComponent(name)}`, { concurrency }),
     onSettled,
   });
 }
@@ -81,7 +86,7 @@ export function useBulkAction(action: 'replay' | 'cancel' | 'delete') {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
     mutationFn: (target: { ids: string[] } | { filter: ListFilter }) =>
-      postJson<{ affected: number }>(`/api/jobs/${action}`, target),
+      postJson<WriteAnswer<`POST /jobs/${typeof action}`>>(`/api/jobs/${action}`, target),
     onSettled,
   });
 }
@@ -90,7 +95,9 @@ export function usePauseQueue() {
   const onSettled = useRefreshAfterWrite();
   return useMutation({
     mutationFn: ({ name, pause }: { name: string; pause: boolean }) =>
-      postJson<QueueSummary>(`/api/queues/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`),
+      postJson<WriteAnswer<'POST /queues/:name/pause'>>(
+        `/api/queues/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`,
+      ),
     onSettled,
   });
 }

@@ -1,53 +1,14 @@
-// Recurring jobs: the shapes of /api/schedules (docs/api.md), their queries and their writes.
+// Recurring jobs: the shapes of /api/schedules (the library's types), their queries and their writes.
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { usePollInterval } from '../live/LiveContext';
 import { getJson, sendJson, toQuery } from './client';
-import type { JobDetail, JobState } from './types';
+import type * as Lib from '@jobs/interfaces';
 
-export type MissedPolicy = 'skip' | 'once' | 'all';
-export type OverlapPolicy = 'allow' | 'skip' | 'queue' | 'replace';
-export type RunOutcome = 'enqueued' | 'catch_up' | 'manual' | 'skipped' | 'queued';
-
-export interface Schedule {
-  name: string;
-  type: string;
-  cron: string | null;
-  timeZone: string;
-  intervalMs: number | null;
-  payload: unknown;
-  queue: string;
-  priority: number;
-  maxAttempts: number;
-  missed: MissedPolicy;
-  maxCatchUp: number;
-  overlap: OverlapPolicy;
-  jitterMs: number;
-  source: 'code' | 'api';
-  removedFromCode: boolean;
-  paused: boolean;
-  pausedAt: string | null;
-  pausedBy: string | null;
-  nextRunAt: string;
-  lastRunAt: string | null;
-  lastOutcome: RunOutcome | null;
-  lastJobId: string | null;
-  lastJobState: JobState | null;
-  missedTicks: number;
-  lastMissedAt: string | null;
-  recentFailures: number;
-  updatedAt: string;
-  updatedBy: string | null;
-}
-
-export interface ScheduleRun {
-  occurrence: string;
-  outcome: RunOutcome;
-  firedAt: string;
-  jobId: string | null;
-  jobState: JobState | null;
-  jobFinishedAt: string | null;
-  jobError: string | null;
-}
+export type MissedPolicy = Lib.MissedTicksPolicy;
+export type OverlapPolicy = Lib.OverlapPolicy;
+export type RunOutcome = Lib.ScheduleRunOutcome;
+export type Schedule = Lib.RestAnswer<'GET /schedules/:name'>;
+export type ScheduleRun = Lib.Wire<Lib.ScheduleRun>;
 
 /** The fields a schedule's edit form may change. */
 export type ScheduleChanges = Partial<
@@ -131,7 +92,7 @@ export function usePauseSchedule() {
   const onSettled = useRefreshSchedules();
   return useMutation({
     mutationFn: ({ name, pause }: { name: string; pause: boolean }) =>
-      sendJson<Schedule>('POST', path(name, pause ? '/pause' : '/resume')),
+      sendJson<Lib.RestAnswer<'POST /schedules/:name/pause'>>('POST', path(name, pause ? '/pause' : '/resume')),
     onSettled,
   });
 }
@@ -139,7 +100,7 @@ export function usePauseSchedule() {
 export function useRunSchedule() {
   const onSettled = useRefreshSchedules();
   return useMutation({
-    mutationFn: (name: string) => sendJson<JobDetail>('POST', path(name, '/run')),
+    mutationFn: (name: string) => sendJson<Lib.RestAnswer<'POST /schedules/:name/run'>>('POST', path(name, '/run')),
     onSettled,
   });
 }
@@ -148,7 +109,7 @@ export function useUpdateSchedule() {
   const onSettled = useRefreshSchedules();
   return useMutation({
     mutationFn: ({ name, changes }: { name: string; changes: ScheduleChanges }) =>
-      sendJson<Schedule>('PATCH', path(name), changes),
+      sendJson<Lib.RestAnswer<'PATCH /schedules/:name'>>('PATCH', path(name), changes),
     onSettled,
   });
 }

@@ -63,6 +63,12 @@ export function QueueCard({ queue, nodes, canPause }: Props) {
         <dd>
           {formatCount(waiting)} ({formatCount(queue.counts.pending)} pending, {formatCount(queue.counts.scheduled)}{' '}
           scheduled)
+          {queue.countsEstimated && (
+            <span className="muted small estimated" title={`estimated: ${queue.estimatedStates.join(', ')}`}>
+              {' '}
+              (estimated)
+            </span>
+          )}
         </dd>
         <dt>running</dt>
         <dd>{formatCount(queue.counts.running)}</dd>

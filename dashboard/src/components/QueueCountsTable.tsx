@@ -4,6 +4,9 @@ import { formatCount, formatDuration, formatPercent } from '../format';
 import { Link } from '../router';
 import { hasNoWorkers, queueWorkers } from './queueWorkers';
 
+/** Why a count shows `≈`: on a large table some states are estimated, not counted. */
+const ESTIMATE_HINT = 'estimate: on a large jobs table this state is estimated, not counted exactly';
+
 /** Every queue with its counts by state (each links to the filtered job list) and rates. */
 export function QueueCountsTable({ queues, nodes }: { queues: QueueSummary[]; nodes: NodeSummary[] | undefined }) {
   if (queues.length === 0) return <p className="muted empty">No queues yet: enqueue a job.</p>;
@@ -39,7 +42,9 @@ export function QueueCountsTable({ queues, nodes }: { queues: QueueSummary[]; no
                   <Link
                     className={queue.counts[state] > 0 ? `count state-text-${state}` : 'count muted'}
                     to={`/jobs?queue=${encodeURIComponent(queue.name)}&state=${state}`}
+                    title={queue.estimatedStates.includes(state) ? ESTIMATE_HINT : undefined}
                   >
+                    {queue.estimatedStates.includes(state) ? '≈ ' : ''}
                     {formatCount(queue.counts[state])}
                   </Link>
                 </td>

@@ -50,7 +50,7 @@ export function AuditView() {
                   </td>
                   <td>{entry.actor ?? '—'}</td>
                   <td>{entry.action}</td>
-                  <td>{entry.target}</td>
+                  <td>{entry.target ?? '—'}</td>
                   <td className="small">{describeAudit(entry.detail)}</td>
                 </tr>
               ))}

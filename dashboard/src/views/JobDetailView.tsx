@@ -76,11 +76,7 @@ export function JobDetailView({ id }: { id: string }) {
             {job.startedAt && job.finishedAt && (
               <>
                 <dt>duration</dt>
-                <dd>
-                  {formatDuration(
-                    job.durationMs ?? new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime(),
-                  )}
-                </dd>
+                <dd>{formatDuration(new Date(job.finishedAt).getTime() - new Date(job.startedAt).getTime())}</dd>
               </>
             )}
             {job.lockedBy && (

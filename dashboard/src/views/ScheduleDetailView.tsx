@@ -64,7 +64,8 @@ export function ScheduleDetailView({ name }: { name: string }) {
             </dd>
             <dt>defined</dt>
             <dd>
-              {s.source === 'code' ? 'in code (@JobHandler)' : 'at run time'}, last changed {formatTime(s.updatedAt)}
+              {s.source === 'code' ? 'in code (@JobHandler)' : 'at run time'}, created {formatTime(s.createdAt)}, last
+              changed {formatTime(s.updatedAt)}
               {s.updatedBy ? ` by ${s.updatedBy}` : ''}
             </dd>
             {s.paused && (

@@ -64,6 +64,8 @@ export {
   type StateCounts,
 } from './services/queue-statistics.service';
 export type {
+  AuditEntry,
+  CursorPage,
   DeadLetterGroup,
   DeadLetterGroups,
   JobBulkSelection,
@@ -75,6 +77,10 @@ export type {
   TimelineEntry,
   TimelineEventKind,
   TruncatedPayload,
+  RestAnswer,
+  RestReads,
+  RestWrites,
+  Wire,
 } from './interfaces';
 export * from './api';
 export * from './observability';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { JobStateRow } from '../storage/change-feed.repository';
 import type { JobState } from '../interfaces';
+import type { JobChange } from '../interfaces/admin-views.interface';
 import { JOBS_STORAGE, TERMINAL_STATES } from '../jobs.constants';
 import { QueueStatisticsService, type QueueSummary } from '../services/queue-statistics.service';
 import type { JobsStorage } from '../storage/jobs-storage';
@@ -15,12 +16,7 @@ export interface ChangeFeedClient {
   end(): void;
 }
 
-export interface JobChange {
-  id: string;
-  state: JobState;
-  queue: string;
-  type: string;
-}
+export type { JobChange } from '../interfaces/admin-views.interface';
 
 /** Most changes in one `jobs` message (the latest ones are kept). */
 export const MAX_CHANGES_PER_MESSAGE = 500;

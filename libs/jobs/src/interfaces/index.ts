@@ -6,3 +6,5 @@ export * from './jobs-module-options.interface';
 export * from './job-admin.interface';
 export * from './internal.interface';
 export * from './schedule.interface';
+export * from './admin-views.interface';
+export * from './rest-contract.interface';

@@ -14,6 +14,7 @@ import type {
   ParsedListFilter,
   TruncatedPayload,
 } from '../interfaces';
+import type { NodeSummary } from '../interfaces/admin-views.interface';
 import { JOBS_STORAGE, TERMINAL_STATES } from '../jobs.constants';
 import type { SummaryRow } from '../storage/admin.repository';
 import { toAttempt, toJob } from '../storage/job-row';
@@ -29,19 +30,7 @@ const REPLAYABLE: readonly JobState[] = ['failed', 'canceled'];
 const CANCELABLE: readonly JobState[] = ['pending', 'scheduled', 'running'];
 const DELETABLE: readonly JobState[] = TERMINAL_STATES;
 
-/** A live node, with the jobs it is running. */
-export interface NodeSummary {
-  id: string;
-  hostname: string;
-  pid: number;
-  startedAt: string;
-  lastSeen: string;
-  /** Its queues and their concurrency on it. */
-  queues: Record<string, number>;
-  running: number;
-  stopping: boolean;
-  jobs: Array<{ id: string; type: string; queue: string; startedAt: string | null }>;
-}
+export type { NodeSummary } from '../interfaces/admin-views.interface';
 
 /**
  * What operators need beyond the producer API: the filtered job list (keyset pages, newest first),

@@ -1,5 +1,6 @@
 import { JobNotFoundError, JobStateError } from '../errors';
 import type { DeadLetterGroup, Job, JobState } from '../interfaces';
+import type { AuditEntry } from '../interfaces/admin-views.interface';
 import { TERMINAL_STATES } from '../jobs.constants';
 import type { Database, Queryable } from './database';
 import { toJob, type JobRow } from './job-row';
@@ -11,14 +12,8 @@ import { INDEX_RANGES_ONLY, withValues } from './statements/statement';
 export const CLEAN_BATCH_SIZE = 1_000;
 
 /** One row of the audit log (operator actions whose subject may be gone). */
-export interface AuditRow {
-  id: string;
-  at: Date;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown> | null;
-}
+/** An audit log row is the audit entry the API answers. */
+export type AuditRow = AuditEntry;
 
 interface GroupRow {
   queue: string;
