@@ -4,6 +4,7 @@ import type { JobsRepository } from '../storage/jobs.repository';
 import type { SchedulesRepository } from '../storage/schedules.repository';
 import type { RuntimeObserver } from './runtime-observer';
 import { SchedulePlanner } from './schedule-planner';
+import { ThrottledWarning } from './throttled-warning';
 import type { PendingLimit } from './tick-capacity';
 
 /** Schedules claimed per transaction. */
@@ -49,10 +50,11 @@ export class ScheduleLoop {
   private again = false;
   private stopped = false;
   private failures = 0;
-  private lastWarnAt = 0;
+  private readonly warning: ThrottledWarning;
   private lastPruneAt = Date.now();
 
   constructor(private readonly deps: ScheduleLoopDeps) {
+    this.warning = new ThrottledWarning(deps.logger, WARN_EVERY_MS);
     this.planner = new SchedulePlanner(deps.jobs, deps.logger, Math.random, deps.pendingLimitOf);
   }
 
@@ -93,10 +95,7 @@ export class ScheduleLoop {
       })
       .catch((err: Error) => {
         this.failures += 1;
-        if (Date.now() - this.lastWarnAt >= WARN_EVERY_MS) {
-          this.lastWarnAt = Date.now();
-          this.deps.logger.warn(`Scheduler pass failed (${err.message}); retrying`);
-        }
+        this.warning.warn(`Scheduler pass failed (${err.message}); retrying`);
         return Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
       })
       .then((delay) => {
