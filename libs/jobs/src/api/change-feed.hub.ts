@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { FailureBackoff } from '../core/failure-backoff';
 import type { JobStateRow } from '../storage/change-feed.repository';
 import type { JobState } from '../interfaces';
 import type { JobChange } from '../interfaces/admin-views.interface';
@@ -64,8 +65,8 @@ export class ChangeFeedHub implements OnModuleDestroy {
   private readonly heartbeatMs: number;
   /** Bumped by `stop()`: a poll that started before it drops what it read. */
   private generation = 0;
-  /** While reads fail: ticks are skipped until `retryAt` (the wait doubles per failure). */
-  private failing: { since: number; retryAt: number; waitMs: number } | null = null;
+  /** While reads fail, ticks are skipped (one interval, doubling up to `MAX_RETRY_WAIT_MS`). */
+  private readonly failing: FailureBackoff;
 
   constructor(
     @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
@@ -74,6 +75,7 @@ export class ChangeFeedHub implements OnModuleDestroy {
   ) {
     this.finished = new FinishedJobsFollower(storage);
     this.intervalMs = options.changesIntervalMs ?? 1_000;
+    this.failing = new FailureBackoff(this.intervalMs, MAX_RETRY_WAIT_MS);
     this.heartbeatMs = options.changesHeartbeatMs ?? 15_000;
   }
 
@@ -135,7 +137,7 @@ export class ChangeFeedHub implements OnModuleDestroy {
     this.lastQueues = '';
     this.lastQueuesMessage = null;
     this.generation++;
-    this.failing = null;
+    this.failing.succeeded();
   }
 
   /**
@@ -145,18 +147,16 @@ export class ChangeFeedHub implements OnModuleDestroy {
    */
   private tick(): Promise<void> {
     if (this.ticking) return this.ticking;
-    const failing = this.failing;
-    if (failing && Date.now() < failing.retryAt) return Promise.resolve();
+    if (this.failing.waiting() !== null) return Promise.resolve();
     this.ticking = this.poll(this.generation)
       .then(
         () => {
-          if (failing) this.logger.log(`Reading job changes works again (failed for ${Date.now() - failing.since} ms)`);
-          this.failing = null;
+          const failedForMs = this.failing.succeeded();
+          if (failedForMs !== null) this.logger.log(`Reading job changes works again (failed for ${failedForMs} ms)`);
         },
         (err: Error) => {
-          const waitMs = failing ? Math.min(MAX_RETRY_WAIT_MS, failing.waitMs * 2) : this.intervalMs;
-          if (!failing) this.logger.warn(`Reading job changes failed (${err.message}); retrying less often`);
-          this.failing = { since: failing?.since ?? Date.now(), retryAt: Date.now() + waitMs, waitMs };
+          if (this.failing.failed(err))
+            this.logger.warn(`Reading job changes failed (${err.message}); retrying less often`);
         },
       )
       .finally(() => (this.ticking = null));

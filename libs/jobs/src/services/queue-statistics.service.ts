@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { FailureBackoff } from '../core/failure-backoff';
 import type { ResolvedJobsOptions } from '../core/module-options';
 import type { JobState } from '../interfaces';
 import type { QueueSummary, SeriesPoint, StateCounts } from '../interfaces/admin-views.interface';
@@ -41,8 +42,8 @@ export class QueueStatisticsService {
   private readonly logger = new Logger('Jobs');
   private snapshot: CountsSnapshot | null = null;
   private refreshing: Promise<CountsSnapshot> | null = null;
-  /** The last count's failure, while it stands: no new count before `retryAt`. */
-  private failure: { error: Error; retryAt: number; waitMs: number } | null = null;
+  /** The last count's failure, while it stands: no new count before its wait is over. */
+  private readonly failure = new FailureBackoff(RETRY_FIRST_MS, RETRY_MAX_MS);
 
   constructor(
     @Inject(JOBS_STORAGE) private readonly storage: JobsStorage,
@@ -74,22 +75,19 @@ export class QueueStatisticsService {
    * when there is one; the failure is logged once, and the recovery too.
    */
   refresh(): Promise<CountsSnapshot> {
-    const failure = this.failure;
-    if (failure && Date.now() < failure.retryAt) {
-      return this.snapshot ? Promise.resolve(this.snapshot) : Promise.reject(failure.error);
-    }
+    const failure = this.failure.waiting();
+    if (failure) return this.snapshot ? Promise.resolve(this.snapshot) : Promise.reject(failure);
     if (!this.refreshing) {
       this.refreshing = this.count()
         .then(
           (snap) => {
-            if (this.failure) this.logger.log('Counting jobs by state works again');
-            this.failure = null;
+            if (this.failure.succeeded() !== null) this.logger.log('Counting jobs by state works again');
             return snap;
           },
           (err: Error) => {
-            const waitMs = this.failure ? Math.min(RETRY_MAX_MS, this.failure.waitMs * 2) : RETRY_FIRST_MS;
-            if (!this.failure) this.logger.warn(`Counting jobs by state failed (${err.message}); retrying less often`);
-            this.failure = { error: err, retryAt: Date.now() + waitMs, waitMs };
+            if (this.failure.failed(err)) {
+              this.logger.warn(`Counting jobs by state failed (${err.message}); retrying less often`);
+            }
             throw err;
           },
         )
