@@ -16,7 +16,7 @@ import {
   ScheduleNotFoundError,
 } from '../errors';
 import { unavailableError } from '../storage/database-errors';
-import { logText } from './log-text';
+import { clientMistakeLine } from './log-text';
 
 /**
  * Maps the module's errors to HTTP answers with a JSON body that names what was wrong. A client's
@@ -71,9 +71,8 @@ export class JobsExceptionFilter extends BaseExceptionFilter {
       return;
     }
     if (status === HttpStatus.BAD_REQUEST || status === HttpStatus.PAYLOAD_TOO_LARGE) {
-      const method = String(adapter.getRequestMethod?.(req));
       this.logger.warn(
-        `${logText(method)} ${logText(adapter.getRequestUrl?.(req), 200)}: ${status} ${logText(body.message)}`,
+        clientMistakeLine(adapter.getRequestMethod?.(req), adapter.getRequestUrl?.(req), status, body.message),
       );
     }
     adapter.reply(res, body, status);

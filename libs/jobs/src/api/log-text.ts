@@ -12,3 +12,8 @@ export function logText(value: unknown, max = 300): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   return cut.replace(UNSAFE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The one warning line of a client's mistake: `POST /api/jobs: 400 <message>`, every part escaped. */
+export function clientMistakeLine(method: unknown, url: unknown, status: number, message: unknown): string {
+  return `${logText(method, 10)} ${logText(url, 200)}: ${status} ${logText(message)}`;
+}

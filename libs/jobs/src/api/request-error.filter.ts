@@ -1,6 +1,6 @@
 import { Catch, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { logText } from './log-text';
+import { clientMistakeLine, logText } from './log-text';
 
 /**
  * For the host's global filters (`app.useGlobalFilters(new JobsRequestErrorFilter(httpAdapter))`):
@@ -21,9 +21,7 @@ export class JobsRequestErrorFilter extends BaseExceptionFilter {
     const req = http.getRequest<{ method?: string; originalUrl?: string; url?: string }>();
     const res = http.getResponse<unknown>();
     const reason = typeof type === 'string' ? ` (${logText(type, 40)})` : '';
-    this.logger.warn(
-      `${logText(req.method, 10)} ${logText(req.originalUrl ?? req.url, 200)}: ${status} ${logText(message)}${reason}`,
-    );
+    this.logger.warn(`${clientMistakeLine(req.method, req.originalUrl ?? req.url, status, message)}${reason}`);
     const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
     if (!adapter || adapter.isHeadersSent(res)) return;
     adapter.reply(res, { statusCode: status, message }, status);
