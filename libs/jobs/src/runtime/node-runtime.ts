@@ -185,7 +185,9 @@ export class NodeRuntime implements OutcomeSink {
    */
   reserve(queue: string, type: string): { start(job: Job): void; release(): void } | null {
     const loop = this.loops.get(queue);
-    if (!loop || this.shuttingDown || !loop.reserve(type)) return null;
+    // The claim's rule too: a node that cannot prove itself alive a while yet starts nothing; the job
+    // is inserted pending and claimed once it can (or by another node).
+    if (!loop || this.shuttingDown || !this.clock.mayStart() || !loop.reserve(type)) return null;
     // Sent after this, the insert's lease is proven from now.
     const sentAt = performance.now();
     return { start: (job) => loop.startReserved(job, sentAt), release: () => loop.releaseReserved() };
